@@ -1,0 +1,21 @@
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+
+COPY pyproject.toml constraints.txt ./
+COPY hodhod ./hodhod
+COPY shop ./shop
+COPY programs ./programs
+COPY content ./content
+RUN pip install -c constraints.txt .
+
+COPY . .
+# collectstatic needs settings but no real secrets: it only fingerprints files.
+RUN DEBUG=0 SECRET_KEY=collectstatic STRIPE_SECRET_KEY=x STRIPE_WEBHOOK_SECRET=x \
+    python manage.py collectstatic --noinput \
+ && useradd --create-home --uid 10001 hodhod && mkdir -p /app/var && chown -R hodhod /app/var
+USER hodhod
+
+EXPOSE 8000
+CMD ["gunicorn", "hodhod.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from hodhod import health
+
+admin.site.site_header = "Hod & Hod administration"
+admin.site.site_title = "Hod & Hod admin"
+admin.site.index_title = "Shop, programs and content"
+
+api_patterns = [
+    path("", include("shop.api_urls")),
+    path("", include("programs.api_urls")),
+    path("", include("content.api_urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+    path("", include("shop.urls")),
+    path("", include("programs.urls")),
+    path("", include("content.urls")),
+]
+
+handler404 = "hodhod.views.page_not_found"
+handler500 = "hodhod.views.server_error"

@@ -1,0 +1,20 @@
+import logging
+
+from hodhod.requestlog import mask_email, redact_path
+
+
+def test_request_log_line_has_id_method_path_status_duration(client, caplog):
+    with caplog.at_level(logging.INFO, logger="hodhod.request"):
+        response = client.get("/healthz", HTTP_X_REQUEST_ID="abcdef0123456789")
+    assert response["X-Request-ID"] == "abcdef0123456789"
+    (record,) = [r for r in caplog.records if r.name == "hodhod.request"]
+    assert (record.method, record.path, record.status) == ("GET", "/healthz", 200)
+    assert record.request_id == "abcdef0123456789"
+    assert record.duration_ms >= 0
+
+
+def test_tokens_and_emails_are_not_logged_in_full():
+    token = "Zx8v3kQ9wT2mN7pL4rB6yH1cF5dJ0sAgE7uR2iO4pL9"
+    assert token not in redact_path(f"/orders/{token}/")
+    assert redact_path(f"/orders/{token}/").startswith("/orders/Zx8v3k")
+    assert mask_email("jane.doe@example.com") == "j***@example.com"
