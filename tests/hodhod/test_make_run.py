@@ -65,6 +65,7 @@ def test_make_run_serves_health_and_readiness_within_a_minute(fresh_copy):
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    output = ""
     try:
         deadline = time.monotonic() + 60
         health = ready = (0, b"")
@@ -77,17 +78,20 @@ def test_make_run_serves_health_and_readiness_within_a_minute(fresh_copy):
             if health[0] == ready[0] == 200:
                 break
             time.sleep(0.5)
+        if process.poll() is not None:
+            pytest.fail("make run exited early:\n" + process.communicate()[0].decode(errors="replace")[-3000:])
         assert health[0] == 200, "healthz never answered"
         assert ready[0] == 200, ready[1]
         assert b'"database": "sqlite"' in ready[1]
         assert b'"broker": "filesystem"' in ready[1]
         assert (fresh_copy / "var" / "hodhod.sqlite3").exists()
     finally:
-        os.killpg(process.pid, signal.SIGINT)  # one Ctrl-C stops everything
-        try:
-            output = process.communicate(timeout=20)[0].decode(errors="replace")
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            output = process.communicate()[0].decode(errors="replace")
-            pytest.fail("make run did not stop on Ctrl-C:\n" + output[-3000:])
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGINT)  # one Ctrl-C stops everything
+            try:
+                output = process.communicate(timeout=20)[0].decode(errors="replace")
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                output = process.communicate()[0].decode(errors="replace")
+                pytest.fail("make run did not stop on Ctrl-C:\n" + output[-3000:])
     assert "/admin/" in output and "/api/docs/" in output, output[-3000:]
