@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from content import api
+
+urlpatterns = [
+    path("articles/", api.ArticleListApi.as_view(), name="content-article-list"),
+    path("articles/<slug:slug>/", api.ArticleDetailApi.as_view(), name="content-article-detail"),
+    path("faqs/", api.FaqListApi.as_view(), name="content-faq-list"),
+]

@@ -1,0 +1,109 @@
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.html import format_html
+
+from content.models import Article, FaqCategory, FaqEntry, FurtherReading, Tag
+
+
+class FurtherReadingInline(admin.TabularInline):
+    model = FurtherReading
+    extra = 1
+    fields = ["position", "title", "url"]
+    ordering = ["position", "pk"]
+
+
+class ArticleFaqInline(admin.TabularInline):
+    model = FaqEntry.articles.through
+    extra = 0
+    verbose_name = "FAQ entry shown in this article"
+    verbose_name_plural = "FAQ entries shown in this article"
+    autocomplete_fields = ["faqentry"]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    list_display = ["title", "status", "published_at", "is_live_now", "author_display", "updated_at", "preview_link"]
+    list_filter = ["status", "tags", "author", "published_at"]
+    search_fields = ["title", "summary", "slug", "body_markdown"]
+    prepopulated_fields = {"slug": ["title"]}
+    date_hierarchy = "published_at"
+    filter_horizontal = ["tags"]
+    list_select_related = ["author"]
+    readonly_fields = ["preview_link", "reading_minutes", "created_at", "updated_at"]
+    inlines = [FurtherReadingInline, ArticleFaqInline]
+    actions = ["publish", "unpublish"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "summary", "body_markdown", "tags"]}),
+        ("Publishing", {"fields": ["status", "published_at", "preview_link", "author", "author_name"]}),
+        ("Image", {"fields": ["hero_image", "hero_alt"]}),
+        ("Search engines", {"fields": ["seo_title", "seo_description", "canonical_url"], "classes": ["collapse"]}),
+        ("Shop", {"fields": ["featured_product"]}),
+        ("Info", {"fields": ["reading_minutes", "created_at", "updated_at"]}),
+    ]
+
+    @admin.display(boolean=True, description="live now")
+    def is_live_now(self, obj: Article) -> bool:
+        return obj.is_live
+
+    @admin.display(description="preview")
+    def preview_link(self, obj: Article) -> str:
+        if not obj.pk:
+            return "—"
+        label = "View on site" if obj.is_live else "Preview (not public)"
+        return format_html(
+            '<a href="{}?preview=1" target="_blank" rel="noopener">{}</a>', obj.get_absolute_url(), label
+        )
+
+    @admin.action(description="Publish the selected articles (now, unless a time is set)")
+    def publish(self, request, queryset):
+        now = timezone.now()
+        updated = queryset.filter(published_at__isnull=True).update(
+            status=Article.Status.PUBLISHED, published_at=now, updated_at=now
+        )
+        updated += queryset.exclude(status=Article.Status.PUBLISHED).update(
+            status=Article.Status.PUBLISHED, updated_at=now
+        )
+        self.message_user(request, f"{updated} article(s) published.", messages.SUCCESS)
+
+    @admin.action(description="Unpublish the selected articles (back to draft)")
+    def unpublish(self, request, queryset):
+        updated = queryset.exclude(status=Article.Status.DRAFT).update(
+            status=Article.Status.DRAFT, updated_at=timezone.now()
+        )
+        self.message_user(request, f"{updated} article(s) moved back to draft.", messages.SUCCESS)
+
+
+class FaqEntryInline(admin.StackedInline):
+    model = FaqEntry
+    extra = 0
+    fields = ["position", "question", "answer_markdown", "is_published"]
+    ordering = ["position", "pk"]
+    show_change_link = True
+
+
+@admin.register(FaqCategory)
+class FaqCategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "position", "slug"]
+    list_editable = ["position"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name"]
+    inlines = [FaqEntryInline]
+
+
+@admin.register(FaqEntry)
+class FaqEntryAdmin(admin.ModelAdmin):
+    list_display = ["question", "category", "position", "is_published", "updated_at"]
+    list_editable = ["position", "is_published"]
+    list_filter = ["category", "is_published"]
+    list_select_related = ["category"]
+    search_fields = ["question", "answer_markdown"]
+    filter_horizontal = ["articles", "products"]
+    ordering = ["category__position", "position", "pk"]
+    fields = ["category", "position", "question", "answer_markdown", "is_published", "articles", "products"]

@@ -1,0 +1,51 @@
+"""Reads shared by the pages, feeds, sitemap, API and the shop's product page.
+
+Each returns a queryset with its relations fetched up front, so a page costs the
+same number of queries whatever the number of articles, tags and FAQ entries.
+"""
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from content.models import Article, FaqCategory, FaqEntry, Tag
+
+
+def published_articles(*, tag: Tag | None = None, search: str = "") -> QuerySet[Article]:
+    """Live articles, newest first, with author and tags fetched."""
+    articles = Article.objects.published().for_listing()
+    if tag is not None:
+        articles = articles.filter(tags=tag)
+    if search:
+        articles = articles.filter(Q(title__icontains=search) | Q(summary__icontains=search))
+    return articles
+
+
+def _published_entries() -> QuerySet[FaqEntry]:
+    return FaqEntry.objects.published().order_by("position", "pk")
+
+
+def article_detail_queryset(*, include_unpublished: bool = False) -> QuerySet[Article]:
+    """Articles with everything their page shows: author, product, tags, links, FAQ."""
+    articles = Article.objects.all() if include_unpublished else Article.objects.published()
+    return articles.select_related("author", "featured_product").prefetch_related(
+        "tags",
+        "further_reading",
+        Prefetch(
+            "faq_entries",
+            queryset=FaqEntry.objects.published().order_by("category__position", "position", "pk"),
+        ),
+    )
+
+
+def faq_categories() -> list[FaqCategory]:
+    """Categories that have published entries, in order, each with `.published_entries`."""
+    categories = FaqCategory.objects.prefetch_related(
+        Prefetch("entries", queryset=_published_entries(), to_attr="published_entries")
+    ).order_by("position", "name")
+    return [category for category in categories if category.published_entries]
+
+
+def faq_entries_for_product(product) -> list[FaqEntry]:
+    """Published FAQ entries attached to a shop product, in FAQ order (one query)."""
+    if product is None or product.pk is None:
+        return []
+    return list(FaqEntry.objects.published().filter(products=product).order_by("category__position", "position", "pk"))

@@ -1,0 +1,52 @@
+from django.contrib.sitemaps import Sitemap
+from django.db.models import Max
+from django.urls import reverse
+
+from content.models import Article, FaqEntry
+from content.selectors import published_articles
+from shop.models import Product
+
+
+class ArticleSitemap(Sitemap):
+    changefreq = "monthly"
+    priority = 0.7
+
+    def items(self):
+        return published_articles().select_related(None).prefetch_related(None).only("slug", "updated_at")
+
+    def lastmod(self, item: Article):
+        return item.updated_at
+
+
+class PageSitemap(Sitemap):
+    """The blog index and the FAQ page."""
+
+    changefreq = "weekly"
+    priority = 0.5
+
+    def items(self) -> list[str]:
+        return ["content:article_list", "content:faq"]
+
+    def location(self, item: str) -> str:
+        return reverse(item)
+
+    def lastmod(self, item: str):
+        if item == "content:faq":
+            return FaqEntry.objects.published().aggregate(last=Max("updated_at"))["last"]
+        return published_articles().aggregate(last=Max("updated_at"))["last"]
+
+
+class ProductSitemap(Sitemap):
+    """Active shop products at their page, `/shop/<slug>/` (the URL contract)."""
+
+    changefreq = "weekly"
+    priority = 0.8
+
+    def items(self):
+        return Product.objects.filter(is_active=True).only("slug").order_by("position", "pk")
+
+    def location(self, item: Product) -> str:
+        return f"/shop/{item.slug}/"
+
+
+SITEMAPS = {"blog": ArticleSitemap, "pages": PageSitemap, "products": ProductSitemap}
