@@ -1,13 +1,21 @@
 import secrets
 from decimal import Decimal
 
-from django.core.validators import MinValueValidator
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q, Sum
 
 
 def new_token() -> str:
     """256 bits from the OS's CSPRNG, URL-safe: an access token, not an id."""
     return secrets.token_urlsafe(32)
+
+
+class ProductQuerySet(models.QuerySet):
+    def on_sale(self) -> "ProductQuerySet":
+        """What customers may see and buy."""
+        return self.filter(is_active=True)
 
 
 class Product(models.Model):
@@ -20,12 +28,30 @@ class Product(models.Model):
     stock = models.PositiveIntegerField(default=0, help_text="Units on hand and not reserved by an order.")
     is_active = models.BooleanField("active", default=True)
     position = models.PositiveIntegerField(default=0, help_text="Display order: lower comes first.")
+    image_url = models.CharField(
+        "image", max_length=500, blank=True, help_text="A static path (`img/foosfoot.svg`) or an absolute https URL."
+    )
+    image_alt = models.CharField(
+        "image alt text", max_length=300, blank=True, help_text="What the image shows, for people who cannot see it."
+    )
+    low_stock_threshold = models.PositiveIntegerField(
+        default=5, help_text="Staff see a low-stock warning at or below this many units."
+    )
+
+    objects = ProductQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return f"/shop/{self.slug}/"
+
+    @property
+    def is_low_on_stock(self) -> bool:
+        return self.stock <= self.low_stock_threshold
 
 
 class Order(models.Model):
@@ -49,12 +75,42 @@ class Order(models.Model):
     total = models.DecimalField(max_digits=12, decimal_places=2)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    checkout_session_id = models.CharField(max_length=255, blank=True, db_index=True)
+    checkout_url = models.URLField(max_length=2000, blank=True)
+    checkout_expires_at = models.DateTimeField(null=True, blank=True)
+    payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    stock_released_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the reserved units went back to stock (cancelled orders)."
+    )
+    needs_attention = models.BooleanField(default=False, help_text="Something a person has to look at.")
+    attention_reason = models.TextField(blank=True)
+    carrier = models.CharField(max_length=100, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    staff_notes = models.TextField(blank=True, help_text="Only staff see these.")
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("refund_order", "Can refund orders through Stripe")]
 
     def __str__(self) -> str:
         return self.number
+
+    def get_absolute_url(self) -> str:
+        return f"/orders/{self.token}/"
+
+    @property
+    def status_url(self) -> str:
+        return f"{settings.SITE_URL}/orders/{self.token}/"
+
+    @property
+    def amount_refunded(self) -> Decimal:
+        """Sum of the refunds Stripe reports as succeeded (or still pending)."""
+        if hasattr(self, "_prefetched_objects_cache") and "refunds" in self._prefetched_objects_cache:
+            return sum((r.amount for r in self.refunds.all() if r.status in Refund.COUNTED_STATUSES), Decimal("0.00"))
+        total = self.refunds.filter(status__in=Refund.COUNTED_STATUSES).aggregate(s=Sum("amount"))["s"]
+        return total or Decimal("0.00")
 
 
 class OrderLine(models.Model):
@@ -74,3 +130,122 @@ class OrderLine(models.Model):
     @property
     def line_total(self) -> Decimal:
         return self.unit_price * self.quantity
+
+
+class Cart(models.Model):
+    """An anonymous, server-side cart. The browser keeps its id in the session; API clients keep the token."""
+
+    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    checked_out_at = models.DateTimeField(null=True, blank=True)
+    order = models.OneToOneField(Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="cart")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Cart {self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.checked_out_at is None
+
+
+class CartLine(models.Model):
+    MAX_QUANTITY = 10  # per line: enough for a household, not for a reseller
+
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(MAX_QUANTITY)])
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.UniqueConstraint(fields=["cart", "product"], name="shop_cartline_one_per_product")]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.product}"
+
+    @property
+    def unit_price(self) -> Decimal:
+        return self.product.price  # always the catalog's price, never the client's
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.product.price * self.quantity
+
+
+class OrderEvent(models.Model):
+    """One row per thing that happened to an order: a status change, a flag, a note, an email."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    created_at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=32, default="transition")
+    from_status = models.CharField(max_length=32, blank=True)
+    to_status = models.CharField(max_length=32, blank=True)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    stripe_event_id = models.CharField(max_length=255, blank=True)
+    actor = models.CharField(max_length=255, help_text="Who or what: a staff user, a Stripe event id, or system.")
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        if self.to_status:
+            return f"{self.from_status or '—'} → {self.to_status} by {self.actor}"
+        return f"{self.kind} by {self.actor}"
+
+
+class StripeEvent(models.Model):
+    """Each Stripe event stored once by its id; `processed_at` is set in the transaction that applied it."""
+
+    class State(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored (type not handled)"
+        DEFERRED = "deferred", "Deferred (waiting for its order)"
+        FAILED = "failed", "Failed (will be retried)"
+
+    id = models.CharField(max_length=255, primary_key=True)
+    type = models.CharField(max_length=100)
+    payload = models.JSONField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RECEIVED)
+    payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.type})"
+
+
+class Refund(models.Model):
+    """One row per Stripe refund; the order's refund state is derived from their sum."""
+
+    COUNTED_STATUSES = ("succeeded", "pending", "requires_action")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refunds")
+    stripe_refund_id = models.CharField(max_length=255, unique=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=32)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="shop_refund_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.stripe_refund_id}: {self.amount} {self.currency}"

@@ -1,0 +1,57 @@
+"""The one way this project talks to Stripe (or to the local emulator, through STRIPE_API_BASE).
+
+Also the one place where Decimal money becomes Stripe's integer minor units and back.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
+
+import stripe
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+STRIPE_API_VERSION = "2026-10-28.endive"  # pinned: the shapes the shop reads are those of this version
+MAX_NETWORK_RETRIES = 2  # Stripe's client retries idempotent-keyed calls on network errors and 409/5xx
+
+# Stripe's zero-decimal currencies (https://docs.stripe.com/currencies#zero-decimal).
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    ["bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"]
+)
+
+
+@cache
+def get_stripe_client() -> stripe.StripeClient:
+    kwargs = {}
+    if settings.STRIPE_API_BASE:
+        kwargs["base_addresses"] = {"api": settings.STRIPE_API_BASE}
+    return stripe.StripeClient(
+        settings.STRIPE_SECRET_KEY,
+        stripe_version=STRIPE_API_VERSION,
+        max_network_retries=MAX_NETWORK_RETRIES,
+        **kwargs,
+    )
+
+
+@receiver(setting_changed)
+def _forget_client(*, setting: str, **kwargs) -> None:
+    if setting.startswith("STRIPE_"):
+        get_stripe_client.cache_clear()
+
+
+def to_minor_units(amount: Decimal, currency: str) -> int:
+    exponent = 0 if currency.lower() in ZERO_DECIMAL_CURRENCIES else 2
+    return int((amount * (10**exponent)).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+def from_minor_units(amount: int, currency: str) -> Decimal:
+    exponent = 0 if currency.lower() in ZERO_DECIMAL_CURRENCIES else 2
+    return (Decimal(int(amount)) / (10**exponent)).quantize(Decimal("0.01"))
+
+
+def construct_event(payload: bytes, sig_header: str) -> stripe.Event:
+    """Verify the Stripe-Signature header (default tolerance 300 s) and parse the event.
+
+    Raises `stripe.SignatureVerificationError` or `ValueError` for a body that is not a signed event.
+    """
+    return stripe.Webhook.construct_event(payload, sig_header, settings.STRIPE_WEBHOOK_SECRET)
