@@ -646,11 +646,10 @@ HANDLED_EVENT_TYPES = (
 )
 
 
-def receive_stripe_event(*, payload: bytes, sig_header: str) -> str:
-    """Verify, store once, apply once. Returns the outcome (`processed`, `duplicate`, `ignored`, `deferred`).
+def verify_stripe_event(*, payload: bytes, sig_header: str) -> dict:
+    """The event in a webhook body, once its Stripe-Signature is verified (default tolerance 300 s).
 
-    Raises `stripe.SignatureVerificationError`/`ValueError` (nothing stored) for an unsigned, forged,
-    stale or malformed body.
+    Raises `stripe.SignatureVerificationError` (forged, wrong secret, stale) or `ValueError` (not an event).
     """
     from shop.stripe_client import construct_event
 
@@ -658,7 +657,9 @@ def receive_stripe_event(*, payload: bytes, sig_header: str) -> str:
     data = json.loads(payload)
     if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not isinstance(data.get("type"), str):
         raise ValueError("not a Stripe event")
-    return process_stripe_event(event=data)
+    if not isinstance(data.get("data"), dict):
+        raise ValueError("not a Stripe event")
+    return data
 
 
 def process_stripe_event(*, event: dict) -> str:

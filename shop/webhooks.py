@@ -1,0 +1,40 @@
+"""`POST /stripe/webhook/`: Stripe's signed events, verified, stored once and applied once."""
+
+import logging
+
+import stripe
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from shop.services import process_stripe_event, verify_stripe_event
+
+logger = logging.getLogger(__name__)
+MAX_BODY_BYTES = 512 * 1024  # Stripe events are a few kB; refuse anything absurd before parsing
+
+
+@csrf_exempt  # Stripe cannot send a CSRF token; the signature is the authentication
+@require_POST
+def stripe_webhook(request):
+    sig_header = request.headers.get("Stripe-Signature", "")
+    if not sig_header:
+        return JsonResponse(
+            {"code": "missing_signature", "message": "The Stripe-Signature header is missing."}, status=400
+        )
+    if len(request.body) > MAX_BODY_BYTES:
+        return JsonResponse({"code": "payload_too_large", "message": "The event body is too large."}, status=400)
+    try:
+        event = verify_stripe_event(payload=request.body, sig_header=sig_header)
+    except stripe.SignatureVerificationError:
+        logger.warning("Stripe webhook with a bad or stale signature refused")
+        return JsonResponse(
+            {"code": "invalid_signature", "message": "The signature does not match or is too old."}, status=400
+        )
+    except (ValueError, UnicodeDecodeError):
+        return JsonResponse({"code": "malformed_event", "message": "The body is not a Stripe event."}, status=400)
+    try:
+        outcome = process_stripe_event(event=event)
+    except Exception:
+        # Recorded as failed (see process_stripe_event); a non-2xx makes Stripe deliver it again.
+        return JsonResponse({"code": "processing_failed", "message": "The event could not be applied yet."}, status=500)
+    return JsonResponse({"received": True, "outcome": outcome})
