@@ -1,0 +1,53 @@
+"""`python -m shop.stripe_emulator --port 12111 --webhook-url URL --webhook-secret whsec_...`"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+from .emulator import DEFAULT_API_VERSION, StripeEmulator
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m shop.stripe_emulator", description="A local Stripe emulator.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=12111)
+    parser.add_argument(
+        "--webhook-url", default=None, help="where events are POSTed, e.g. http://127.0.0.1:8000/stripe/webhook/"
+    )
+    parser.add_argument("--webhook-secret", default="whsec_emulator", help="signs the Stripe-Signature header")
+    parser.add_argument("--api-key", default=None, help="accept only this secret key (default: any sk_test_... key)")
+    parser.add_argument("--public-url", default=None, help="base URL browsers use for the pay page, if not host:port")
+    parser.add_argument("--api-version", default=DEFAULT_API_VERSION)
+    parser.add_argument("--auto-settle-after", type=float, default=None, help="settle delayed payments after N seconds")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr
+    )
+    emulator = StripeEmulator(
+        webhook_url=args.webhook_url,
+        webhook_secret=args.webhook_secret,
+        host=args.host,
+        port=args.port,
+        api_key=args.api_key,
+        public_url=args.public_url,
+        api_version=args.api_version,
+        auto_settle_after=args.auto_settle_after,
+    )
+    stopped = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
+    emulator.start()
+    print(f"Stripe emulator on {emulator.base_url} (webhooks to {args.webhook_url or 'nowhere'})", flush=True)
+    stopped.wait()
+    emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
