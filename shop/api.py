@@ -1,0 +1,174 @@
+"""The shop's JSON API (DESIGN.md): catalog, carts by token, checkout, order status by token.
+
+Views stay thin: validate with a serializer, call one service or selector, answer.
+"""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from hodhod.api import ApiError, error_responses
+from shop.carts import CartError, add_to_cart, create_cart, get_cart_by_token, remove_line, set_line_quantity
+from shop.models import Cart, CartLine, Order, Product
+from shop.serializers import (
+    CartLineCreateSerializer,
+    CartLineUpdateSerializer,
+    CartSerializer,
+    CheckoutInputSerializer,
+    CheckoutOutputSerializer,
+    OrderSerializer,
+    ProductSerializer,
+)
+from shop.services import OrderError, start_checkout
+
+
+def _cart_or_404(token: str) -> Cart:
+    try:
+        return get_cart_by_token(token)
+    except Cart.DoesNotExist:
+        raise ApiError(code="not_found", message="No cart has this token.", status_code=404) from None
+
+
+def _refusal(error: CartError | OrderError) -> ApiError:
+    return ApiError(code=error.code, message=error.message, status_code=error.status_code)
+
+
+def _cart_answer(cart: Cart, status_code: int = 200) -> Response:
+    return Response(CartSerializer(get_cart_by_token(cart.token)).data, status=status_code)
+
+
+@extend_schema(tags=["shop"], summary="Products on sale", responses={200: ProductSerializer(many=True)})
+class ProductListApi(generics.ListAPIView):
+    serializer_class = ProductSerializer
+    queryset = Product.objects.on_sale()
+
+
+@extend_schema(tags=["shop"], summary="One product on sale", responses={200: ProductSerializer, **error_responses(404)})
+class ProductDetailApi(generics.RetrieveAPIView):
+    serializer_class = ProductSerializer
+    queryset = Product.objects.on_sale()
+    lookup_field = "slug"
+
+
+class CartCreateApi(APIView):
+    @extend_schema(
+        tags=["shop"],
+        summary="Start an anonymous cart",
+        description="Keep the answered `token`: it is the only key to this cart.",
+        request=None,
+        responses={201: CartSerializer},
+    )
+    def post(self, request):
+        return _cart_answer(create_cart(), status.HTTP_201_CREATED)
+
+
+class CartDetailApi(APIView):
+    @extend_schema(tags=["shop"], summary="A cart", responses={200: CartSerializer, **error_responses(404)})
+    def get(self, request, token: str):
+        return Response(CartSerializer(_cart_or_404(token)).data)
+
+
+class CartLinesApi(APIView):
+    @extend_schema(
+        tags=["shop"],
+        summary="Add a product to a cart",
+        description="Adds to the line of that product if there is one. Prices come from the catalog.",
+        request=CartLineCreateSerializer,
+        responses={201: CartSerializer, **error_responses(400, 404, 409, 415)},
+    )
+    def post(self, request, token: str):
+        cart = _cart_or_404(token)
+        data = CartLineCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        product = Product.objects.filter(slug=data.validated_data["product"]).first()
+        if product is None:
+            raise ApiError(
+                code="unknown_product",
+                message=f"There is no product called {data.validated_data['product']!r}.",
+                fields={"product": ["Unknown product."]},
+            )
+        try:
+            add_to_cart(cart=cart, product=product, quantity=data.validated_data["quantity"])
+        except CartError as error:
+            raise _refusal(error) from None
+        return _cart_answer(cart, status.HTTP_201_CREATED)
+
+
+class CartLineDetailApi(APIView):
+    def _line(self, token: str, line_id: int) -> CartLine:
+        cart = _cart_or_404(token)
+        line = CartLine.objects.filter(cart=cart, pk=line_id).first()
+        if line is None:
+            raise ApiError(code="not_found", message="This cart has no such line.", status_code=404)
+        return line
+
+    @extend_schema(
+        tags=["shop"],
+        summary="Change a line's quantity",
+        request=CartLineUpdateSerializer,
+        responses={200: CartSerializer, **error_responses(400, 404, 409, 415)},
+    )
+    def patch(self, request, token: str, line_id: int):
+        line = self._line(token, line_id)
+        data = CartLineUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            set_line_quantity(line=line, quantity=data.validated_data["quantity"])
+        except CartError as error:
+            raise _refusal(error) from None
+        return _cart_answer(line.cart)
+
+    @extend_schema(
+        tags=["shop"],
+        summary="Remove a line",
+        request=None,
+        responses={200: CartSerializer, **error_responses(404, 409)},
+    )
+    def delete(self, request, token: str, line_id: int):
+        line = self._line(token, line_id)
+        try:
+            remove_line(line=line)
+        except CartError as error:
+            raise _refusal(error) from None
+        return _cart_answer(line.cart)
+
+
+class CheckoutApi(APIView):
+    @extend_schema(
+        tags=["shop"],
+        summary="Check a cart out",
+        description=(
+            "Reserves the cart's units in a new order (`pending_payment`) and opens a Stripe Checkout "
+            "Session; send the customer to `checkout_url`. The order's `token` is the key to "
+            "`/api/orders/<token>/` and `/orders/<token>/`."
+        ),
+        request=CheckoutInputSerializer,
+        responses={
+            201: CheckoutOutputSerializer,
+            **error_responses(400, 404, 409, 415),
+            503: OpenApiResponse(description="Stripe could not be reached; nothing was reserved or charged."),
+        },
+    )
+    def post(self, request, token: str):
+        cart = _cart_or_404(token)
+        data = CheckoutInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            result = start_checkout(cart=cart, email=data.validated_data["email"])
+        except OrderError as error:
+            raise _refusal(error) from None
+        order = Order.objects.prefetch_related("lines").get(pk=result.order.pk)
+        body = {"checkout_url": result.checkout_url, "checkout_session_id": result.session_id, "order": order}
+        return Response(CheckoutOutputSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+class OrderDetailApi(APIView):
+    @extend_schema(
+        tags=["shop"], summary="An order, by its token", responses={200: OrderSerializer, **error_responses(404)}
+    )
+    def get(self, request, token: str):
+        order = Order.objects.prefetch_related("lines").filter(token=token).first()
+        if order is None:
+            raise ApiError(code="not_found", message="No order has this token.", status_code=404)
+        return Response(OrderSerializer(order).data)

@@ -1,0 +1,149 @@
+"""DRF serializers of the shop API: inputs are validated here, answers are shaped here."""
+
+from django.templatetags.static import static
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from shop.carts import cart_currency, cart_item_count, cart_total
+from shop.models import Cart, CartLine, Order, OrderLine, Product
+
+
+def image_src(product: Product) -> str:
+    if not product.image_url:
+        return ""
+    if product.image_url.startswith(("http://", "https://", "/")):
+        return product.image_url
+    return static(product.image_url)
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    price = serializers.DecimalField(max_digits=10, decimal_places=2, coerce_to_string=True)
+    in_stock = serializers.SerializerMethodField()
+    max_quantity = serializers.SerializerMethodField(help_text="The most a cart line may hold right now.")
+    image = serializers.SerializerMethodField()
+    url = serializers.CharField(source="get_absolute_url", read_only=True)
+
+    class Meta:
+        model = Product
+        fields = ["slug", "name", "sku", "description", "price", "currency", "in_stock", "max_quantity", "image", "url"]
+
+    def get_in_stock(self, product: Product) -> bool:
+        return product.stock > 0
+
+    def get_max_quantity(self, product: Product) -> int:
+        return min(product.stock, CartLine.MAX_QUANTITY)
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "properties": {"src": {"type": "string"}, "alt": {"type": "string"}},
+        }
+    )
+    def get_image(self, product: Product) -> dict | None:
+        src = image_src(product)
+        return {"src": src, "alt": product.image_alt} if src else None
+
+
+class CartLineSerializer(serializers.ModelSerializer):
+    product = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    product_name = serializers.CharField(source="product.name", read_only=True)
+    unit_price = serializers.DecimalField(max_digits=10, decimal_places=2, read_only=True)
+    line_total = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = CartLine
+        fields = ["id", "product", "product_name", "quantity", "unit_price", "line_total"]
+
+
+class CartSerializer(serializers.ModelSerializer):
+    lines = CartLineSerializer(many=True, read_only=True)
+    total = serializers.SerializerMethodField()
+    currency = serializers.SerializerMethodField()
+    item_count = serializers.SerializerMethodField()
+    checked_out = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Cart
+        fields = ["token", "lines", "item_count", "total", "currency", "checked_out", "created_at"]
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_total(self, cart: Cart) -> str:
+        return f"{cart_total(cart):.2f}"
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_currency(self, cart: Cart) -> str | None:
+        return cart_currency(cart)
+
+    def get_item_count(self, cart: Cart) -> int:
+        return cart_item_count(cart)
+
+    def get_checked_out(self, cart: Cart) -> bool:
+        return not cart.is_open
+
+
+class QuantityField(serializers.IntegerField):
+    """A whole number: `2` or `"2"`; refuses `2.5`, `true` and `"two"` with a readable message."""
+
+    default_error_messages = {
+        "invalid": "The quantity must be a whole number.",
+        "min_value": "The quantity must be at least {min_value}.",
+        "max_value": "You can buy at most {max_value} of one product in a single order.",
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class CartLineCreateSerializer(serializers.Serializer):
+    product = serializers.SlugField(max_length=200, help_text="The product's slug.")
+    quantity = QuantityField(min_value=1, max_value=CartLine.MAX_QUANTITY, default=1)
+
+
+class CartLineUpdateSerializer(serializers.Serializer):
+    quantity = QuantityField(min_value=1, max_value=CartLine.MAX_QUANTITY)
+
+
+class CheckoutInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(
+        max_length=254, error_messages={"invalid": "Enter a valid email address, like name@example.com."}
+    )
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    line_total = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = OrderLine
+        fields = ["product_name", "sku", "unit_price", "quantity", "line_total"]
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    lines = OrderLineSerializer(many=True, read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "number",
+            "token",
+            "status",
+            "status_display",
+            "total",
+            "currency",
+            "lines",
+            "created_at",
+            "paid_at",
+            "shipped_at",
+            "carrier",
+            "tracking_number",
+        ]
+
+
+class CheckoutOutputSerializer(serializers.Serializer):
+    checkout_url = serializers.URLField()
+    checkout_session_id = serializers.CharField()
+    order = OrderSerializer()
