@@ -36,7 +36,7 @@ def article_list(request, tag_slug: str | None = None):
     return render(request, "content/article_list.html", {"page": page, "paginator": paginator, "tag": tag})
 
 
-def _article_version(article: Article) -> tuple[str, object]:
+def _article_version(article: Article) -> tuple[str, int]:
     """A strong ETag and a Last-Modified from everything the page shows, known before rendering."""
     faq = list(article.faq_entries.all())
     product = article.featured_product
@@ -51,7 +51,7 @@ def _article_version(article: Article) -> tuple[str, object]:
     ]
     etag = quote_etag(hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32])
     last_modified = max([article.updated_at, *(e.updated_at for e in faq)])
-    return etag, last_modified
+    return etag, int(last_modified.timestamp())
 
 
 @require_safe
@@ -73,13 +73,17 @@ def article_detail(request, slug: str):
         return response
 
     etag, last_modified = _article_version(article)
-    not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified.timestamp())
-    if not_modified is not None:
+    validators = HttpResponse()
+    validators["ETag"] = etag
+    validators["Last-Modified"] = http_date(last_modified)
+    patch_cache_control(validators, public=True, max_age=0, must_revalidate=True)
+    # Answered before rendering: a revalidation costs the queries above and no template work.
+    not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified, response=validators)
+    if not_modified is not validators:
         return not_modified
     response = _render_article(request, article, preview=False)
-    response["ETag"] = etag
-    response["Last-Modified"] = http_date(last_modified.timestamp())
-    patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
+    for header in ("ETag", "Last-Modified", "Cache-Control"):
+        response[header] = validators[header]
     return response
 
 

@@ -1,0 +1,55 @@
+"""ETag / Last-Modified and 304 answers on article pages and the API."""
+
+import pytest
+
+from content.models import Article
+from tests.factories import ArticleFactory, FaqEntryFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "url", ["/blog/cond/", "/api/articles/cond/", "/api/articles/", "/api/faqs/", "/blog/", "/faq/"]
+)
+def test_repeated_get_with_if_none_match_answers_304(client, url):
+    article = ArticleFactory(slug="cond")
+    FaqEntryFactory(articles=[article])
+    first = client.get(url)
+    assert first.status_code == 200
+    etag = first["ETag"]
+    again = client.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again["ETag"] == etag
+
+
+def test_article_page_etag_changes_when_the_article_or_its_faq_changes(client):
+    article = ArticleFactory(slug="cond")
+    entry = FaqEntryFactory(articles=[article])
+    etag = client.get("/blog/cond/")["ETag"]
+
+    article.title = "A new title"
+    article.save()
+    response = client.get("/blog/cond/", headers={"If-None-Match": etag})
+    assert response.status_code == 200 and "A new title" in response.content.decode()
+    etag = response["ETag"]
+
+    entry.question = "A changed question?"
+    entry.save()
+    response = client.get("/blog/cond/", headers={"If-None-Match": etag})
+    assert response.status_code == 200 and "A changed question?" in response.content.decode()
+
+
+def test_article_page_answers_if_modified_since(client):
+    ArticleFactory(slug="cond")
+    first = client.get("/blog/cond/")
+    assert first["Last-Modified"]
+    again = client.get("/blog/cond/", headers={"If-Modified-Since": first["Last-Modified"]})
+    assert again.status_code == 304
+
+
+def test_unpublished_article_does_not_answer_304(client):
+    article = ArticleFactory(slug="cond")
+    etag = client.get("/blog/cond/")["ETag"]
+    Article.objects.filter(pk=article.pk).update(status=Article.Status.DRAFT)
+    assert client.get("/blog/cond/", headers={"If-None-Match": etag}).status_code == 404
