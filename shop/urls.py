@@ -1,8 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
+from shop import views
 from shop.webhooks import stripe_webhook
 
 app_name = "shop"
 urlpatterns: list = [
     path("stripe/webhook/", stripe_webhook, name="stripe-webhook"),
+    path("", views.home, name="home"),
+    path("shop/<slug:slug>/", views.product_detail, name="product"),
+    path("cart/", views.cart, name="cart"),
+    path("checkout/", views.checkout, name="checkout"),
+    path("checkout/success/", views.checkout_success, name="checkout_success"),
+    path("checkout/cancel/", views.checkout_cancel, name="checkout_cancel"),
+    path("orders/<str:token>/", views.order_status, name="order"),
 ]

@@ -1,0 +1,283 @@
+"""The storefront's pages: home, product, cart, checkout and its return pages, order status.
+
+Server-rendered, CSRF-protected forms; nothing needs JavaScript to buy. Views stay thin:
+parse a form, call one cart or shop service, answer. Every refusal a service raises
+(`CartError`, `CheckoutError`) becomes a message next to the field it concerns.
+"""
+
+import logging
+import re
+from urllib.parse import quote, urlsplit
+
+import stripe
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from content.models import FaqEntry
+from content.selectors import published_articles
+from shop.carts import (
+    SESSION_KEY,
+    CartError,
+    add_to_cart,
+    cart_currency,
+    cart_item_count,
+    cart_total,
+    get_cart_for_session,
+    remove_line,
+    set_line_quantity,
+)
+from shop.forms import AddToCartForm, CartLineForm, CheckoutForm
+from shop.models import Cart, CartLine, Order, Product
+from shop.services import CheckoutError, OrderError, cancel_order, fulfil_checkout_session, start_checkout
+
+logger = logging.getLogger(__name__)
+
+CHECKOUT_EMAIL_SESSION_KEY = "shop_checkout_email"
+SESSION_ID_PATTERN = re.compile(r"^cs_[A-Za-z0-9_]{1,250}$")
+CONFIRMING_REFRESH_SECONDS = 3
+TRACKING_URLS = {
+    # Carriers' public tracking pages; an unknown carrier gets the number without a link.
+    "usps": "https://tools.usps.com/go/TrackConfirmAction?tLabels={number}",
+    "ups": "https://www.ups.com/track?tracknum={number}",
+    "fedex": "https://www.fedex.com/fedextrack/?trknbr={number}",
+    "dhl": "https://www.dhl.com/global-en/home/tracking/tracking-express.html?tracking-id={number}",
+}
+
+
+def tracking_url(carrier: str, number: str) -> str:
+    """The carrier's tracking page for `number`, or "" when the carrier is not one we know."""
+    key = re.sub(r"[^a-z]", "", (carrier or "").lower())
+    template = next((url for name, url in TRACKING_URLS.items() if key.startswith(name)), "")
+    return template.format(number=quote(number.strip(), safe="")) if template and number.strip() else ""
+
+
+def _with_image(product: Product) -> Product:
+    """`product.image_src`: its image as a URL (a static path is resolved to its fingerprinted name)."""
+    location = product.image_url.strip()
+    product.image_src = location if location.startswith(("https://", "/")) else (static(location) if location else "")
+    return product
+
+
+def _stock_state(product: Product) -> str:
+    if product.stock <= 0:
+        return "out"
+    return "low" if product.is_low_on_stock else "in"
+
+
+def _cart_context(request: HttpRequest, cart: Cart | None) -> dict:
+    lines = list(cart.lines.all()) if cart else []
+    return {
+        "cart": cart,
+        "lines": lines,
+        "total": cart_total(cart) if cart else None,
+        "currency": cart_currency(cart) if cart else None,
+        "cart_item_count": cart_item_count(cart) if cart else 0,
+    }
+
+
+def _allow_form_action_to_stripe(response: HttpResponse) -> HttpResponse:
+    """The checkout form's POST ends in a redirect to Stripe's hosted page, which CSP's form-action
+    also governs: allow the configured Stripe host (the local emulator, when STRIPE_API_BASE is set)."""
+    if settings.STRIPE_API_BASE:
+        parts = urlsplit(settings.STRIPE_API_BASE)
+        response._csp_update = {"form-action": [f"{parts.scheme}://{parts.netloc}"]}
+    return response
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    products = [_with_image(product) for product in Product.objects.on_sale()]
+    cart = get_cart_for_session(request)
+    return render(
+        request,
+        "shop/home.html",
+        {
+            "featured": products[0] if products else None,
+            "products": products,
+            "articles": list(published_articles()[:3]),
+            "faq_entries": list(FaqEntry.objects.published().select_related("category")[:4]),
+            "cart_item_count": cart_item_count(cart) if cart else 0,
+        },
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    product = _with_image(get_object_or_404(Product.objects.on_sale(), slug=slug))
+    form = AddToCartForm(request.POST or None, available=product.stock)
+    if request.method == "POST" and form.is_valid():
+        cart = get_cart_for_session(request, create=True)
+        quantity = form.cleaned_data["quantity"]
+        try:
+            add_to_cart(cart=cart, product=product, quantity=quantity)
+        except CartError as error:
+            form.add_error("quantity", error.message)
+        else:
+            messages.success(request, f"Added {quantity} × {product.name} to your cart.")
+            return redirect(reverse("shop:cart"), permanent=False)
+    cart = get_cart_for_session(request)
+    return render(
+        request,
+        "shop/product.html",
+        {
+            "product": product,
+            "form": form,
+            "stock_state": _stock_state(product),
+            "cart_item_count": cart_item_count(cart) if cart else 0,
+        },
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def cart(request: HttpRequest) -> HttpResponse:
+    cart = get_cart_for_session(request)
+    line_errors: dict[int, str] = {}
+    if request.method == "POST":
+        form = CartLineForm(request.POST)
+        form.is_valid()
+        line_id = form.cleaned_data.get("line")
+        line = None
+        if cart is not None and line_id is not None:
+            line = CartLine.objects.filter(cart=cart, pk=line_id).select_related("product").first()
+        if line is None:
+            messages.error(request, "That item is no longer in your cart.")
+            return redirect("shop:cart")
+        if not form.is_valid():
+            line_errors[line.pk] = " ".join(form.errors.get("quantity", form.errors.get("action", ["Try again."])))
+        else:
+            try:
+                if form.cleaned_data["action"] == "remove":
+                    remove_line(line=line)
+                    messages.success(request, f"Removed {line.product.name} from your cart.")
+                else:
+                    set_line_quantity(line=line, quantity=form.cleaned_data["quantity"])
+                    messages.success(request, f"Updated {line.product.name}: {line.quantity} in your cart.")
+                return redirect("shop:cart")
+            except CartError as error:
+                line_errors[line.pk] = error.message
+        cart = get_cart_for_session(request)  # fresh lines for the page
+    checkout_form = CheckoutForm(initial={"email": request.session.get(CHECKOUT_EMAIL_SESSION_KEY, "")})
+    return _render_cart(request, cart, checkout_form, line_errors)
+
+
+def _render_cart(request, cart, checkout_form, line_errors=None, status=200) -> HttpResponse:
+    context = _cart_context(request, cart)
+    context.update(checkout_form=checkout_form, line_errors=line_errors or {})
+    for line in context["lines"]:
+        line.error = context["line_errors"].get(line.pk, "")
+    return _allow_form_action_to_stripe(render(request, "shop/cart.html", context, status=status))
+
+
+@require_POST
+def checkout(request: HttpRequest) -> HttpResponse:
+    cart = get_cart_for_session(request)
+    form = CheckoutForm(request.POST)
+    if cart is None or not cart.lines.all():
+        messages.error(request, "Your cart is empty: add a product before checking out.")
+        return redirect("shop:cart")
+    if not form.is_valid():
+        return _render_cart(request, cart, form)
+    email = form.cleaned_data["email"]
+    request.session[CHECKOUT_EMAIL_SESSION_KEY] = email
+    try:
+        # Stripe sends the customer back to SITE_URL's /checkout/success/ or /checkout/cancel/.
+        result = start_checkout(cart=cart, email=email)
+    except (CheckoutError, CartError) as error:
+        if getattr(error, "code", "") == "invalid_email":
+            form.add_error("email", error.message)
+        else:
+            messages.error(request, error.message)
+        return _render_cart(request, get_cart_for_session(request), form)
+    # 303: the browser follows with a GET to Stripe's hosted payment page.
+    response = HttpResponse(status=303)
+    response["Location"] = result.checkout_url
+    return response
+
+
+@require_GET
+def checkout_success(request: HttpRequest) -> HttpResponse:
+    session_id = request.GET.get("session_id", "")
+    if not SESSION_ID_PATTERN.match(session_id):
+        return render(request, "shop/checkout_unknown.html", status=404)
+    try:
+        order = fulfil_checkout_session(session_id=session_id, source="success_page")
+    except stripe.InvalidRequestError:
+        order = None
+    except stripe.StripeError:
+        # Stripe is unreachable: show what we know, and look again shortly.
+        logger.warning("success page could not retrieve checkout session", exc_info=True)
+        order = Order.objects.filter(checkout_session_id=session_id).first()
+    if order is None:
+        return render(request, "shop/checkout_unknown.html", status=404)
+    order = Order.objects.prefetch_related("lines").get(pk=order.pk)
+    confirming = order.status == Order.Status.PENDING_PAYMENT
+    awaiting_delayed = confirming and order.events.filter(kind="awaiting_payment").exists()
+    return render(
+        request,
+        "shop/checkout_success.html",
+        {
+            "order": order,
+            "lines": list(order.lines.all()),
+            "confirming": confirming,
+            "awaiting_delayed": awaiting_delayed,
+            "refresh_seconds": CONFIRMING_REFRESH_SECONDS if not awaiting_delayed else 30,
+        },
+    )
+
+
+@require_GET
+def checkout_cancel(request: HttpRequest) -> HttpResponse:
+    """Back from Stripe without paying: cancel that order (its stock goes back) and give the
+    browser its cart again, as it was, so the customer can change it or try again."""
+    token = request.GET.get("order", "")
+    session_cart_id = request.session.get(SESSION_KEY)
+    checked_out = (
+        Cart.objects.filter(pk=session_cart_id, order__token=token).select_related("order").first()
+        if token and session_cart_id
+        else None
+    )
+    if checked_out is not None and checked_out.order.status == Order.Status.PENDING_PAYMENT:
+        order = checked_out.order
+        lines = [(line.product, line.quantity) for line in checked_out.lines.select_related("product")]
+        try:
+            cancel_order(order=order, reason="The customer left the payment page without paying.")
+        except (OrderError, stripe.StripeError):
+            # Paid meanwhile (or Stripe unreachable): the order page tells the truth.
+            return redirect(order.get_absolute_url())
+        restored = get_cart_for_session(request, create=True)
+        for product, quantity in lines:
+            try:
+                add_to_cart(cart=restored, product=product, quantity=quantity)
+            except CartError as error:
+                messages.warning(request, error.message)
+    cart = get_cart_for_session(request)
+    return render(request, "shop/checkout_cancel.html", _cart_context(request, cart))
+
+
+@require_GET
+def order_status(request: HttpRequest, token: str) -> HttpResponse:
+    order = Order.objects.prefetch_related("lines").filter(token=token).first()
+    if order is None:
+        raise Http404("No order has this link.")
+    history = [event for event in order.events.all() if event.to_status]
+    status_labels = dict(Order.Status.choices)
+    for event in history:
+        event.status_label = status_labels.get(event.to_status, event.to_status)
+    return render(
+        request,
+        "shop/order.html",
+        {
+            "order": order,
+            "lines": list(order.lines.all()),
+            "history": history,
+            "tracking_url": tracking_url(order.carrier, order.tracking_number)
+            if order.status == Order.Status.SHIPPED or order.shipped_at
+            else "",
+            "shipped": bool(order.shipped_at),
+        },
+    )
