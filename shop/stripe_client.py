@@ -54,4 +54,7 @@ def construct_event(payload: bytes, sig_header: str) -> stripe.Event:
 
     Raises `stripe.SignatureVerificationError` or `ValueError` for a body that is not a signed event.
     """
-    return stripe.Webhook.construct_event(payload, sig_header, settings.STRIPE_WEBHOOK_SECRET)
+    try:
+        return stripe.Webhook.construct_event(payload, sig_header, settings.STRIPE_WEBHOOK_SECRET)
+    except (AttributeError, TypeError) as exc:  # signed, but JSON that is not an object (`[1, 2]`)
+        raise ValueError("not a Stripe event") from exc

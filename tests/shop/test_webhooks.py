@@ -1,0 +1,268 @@
+"""POST /stripe/webhook/: signatures, storing once, idempotent and order-independent processing."""
+
+import json
+import random
+import time
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+
+from shop.models import Order, OrderEvent, Product, Refund, StripeEvent
+from shop.signals import order_paid, order_refunded
+from tests.shop.conftest import checkout, post_event
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def announcements():
+    seen = {"paid": [], "refunded": []}
+
+    def on_paid(sender, order, **kwargs):
+        seen["paid"].append(order.pk)
+
+    def on_refunded(sender, order, **kwargs):
+        seen["refunded"].append(order.pk)
+
+    order_paid.connect(on_paid, dispatch_uid="test-paid")
+    order_refunded.connect(on_refunded, dispatch_uid="test-refunded")
+    yield seen
+    order_paid.disconnect(dispatch_uid="test-paid")
+    order_refunded.disconnect(dispatch_uid="test-refunded")
+
+
+def deliver(client, emu, event, capture, **kwargs):
+    with capture(execute=True):
+        return post_event(client, emu, event, **kwargs)
+
+
+def completed_event(emu, session_id, outcome="paid"):
+    session = emu.complete_session(session_id, outcome, send_webhook=False)
+    return emu.build_event("checkout.session.completed", session)
+
+
+def transitions(order):
+    return list(OrderEvent.objects.filter(order=order, kind="transition").values_list("from_status", "to_status"))
+
+
+def test_paid_event_marks_paid_stores_customer_and_sends_one_email(
+    client, stripe_api, foosfoot, announcements, django_capture_on_commit_callbacks
+):
+    result = checkout(foosfoot, quantity=2)
+    event = completed_event(stripe_api, result.session_id)
+
+    response = deliver(client, stripe_api, event, django_capture_on_commit_callbacks)
+
+    assert response.status_code == 200
+    order = Order.objects.get(pk=result.order.pk)
+    assert order.status == Order.Status.PAID
+    assert order.paid_at is not None
+    assert order.payment_intent_id.startswith("pi_")
+    assert order.customer_name
+    assert order.shipping_address["country"]
+    assert transitions(order) == [("pending_payment", "paid")]
+    assert OrderEvent.objects.get(order=order, kind="transition").actor == f"stripe:{event['id']}"
+    assert StripeEvent.objects.get().state == StripeEvent.State.PROCESSED
+    assert announcements["paid"] == [order.pk]
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["dana@example.com"]
+    assert order.number in message.subject
+    assert f"/orders/{order.token}/" in message.body
+    assert f"/orders/{order.token}/" in message.alternatives[0][0]
+    foosfoot.refresh_from_db()
+    assert foosfoot.stock == 8  # taken once, at checkout
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_duplicates_and_shuffled_refunds_end_as_one_in_order_delivery(
+    client, stripe_api, foosfoot, announcements, django_capture_on_commit_callbacks, seed
+):
+    result = checkout(foosfoot)
+    completed = completed_event(stripe_api, result.session_id)
+    pi = stripe_api.session(result.session_id)["payment_intent"]
+    stripe_api.refund(pi, 2000, send_webhook=False)
+    charge_id = stripe_api.payment_intent(pi)["latest_charge"]
+    partial = stripe_api.build_event("charge.refunded", stripe_api.charge(charge_id))
+    stripe_api.refund(pi, None, send_webhook=False)
+    full = stripe_api.build_event("charge.refunded", stripe_api.charge(charge_id))
+
+    deliveries = [completed] * 5 + [partial, partial, full]
+    random.Random(seed).shuffle(deliveries)
+    for event in deliveries:
+        assert deliver(client, stripe_api, event, django_capture_on_commit_callbacks).status_code == 200
+
+    order = Order.objects.get(pk=result.order.pk)
+    assert order.status == Order.Status.REFUNDED
+    assert sorted(Refund.objects.filter(order=order).values_list("amount", flat=True)) == [
+        Decimal("20.00"),
+        Decimal("39.00"),
+    ]
+    assert order.amount_refunded == Decimal("59.00")
+    steps = transitions(order)
+    assert steps.count(("pending_payment", "paid")) == 1
+    assert [to for _, to in steps].count("refunded") == 1
+    assert [to for _, to in steps].count("partially_refunded") <= 1
+    assert len(mail.outbox) == 1
+    assert announcements == {"paid": [order.pk], "refunded": [order.pk]}
+    assert StripeEvent.objects.count() == 3
+    assert set(StripeEvent.objects.values_list("state", flat=True)) == {StripeEvent.State.PROCESSED}
+    foosfoot.refresh_from_db()
+    assert foosfoot.stock == 9
+
+
+def test_replayed_event_is_answered_200_and_changes_nothing(
+    client, stripe_api, foosfoot, django_capture_on_commit_callbacks
+):
+    result = checkout(foosfoot)
+    event = completed_event(stripe_api, result.session_id)
+    deliver(client, stripe_api, event, django_capture_on_commit_callbacks)
+    before = Order.objects.get(pk=result.order.pk).updated_at
+    response = deliver(client, stripe_api, event, django_capture_on_commit_callbacks)
+    assert response.status_code == 200
+    assert response.json()["outcome"] == "duplicate"
+    assert Order.objects.get(pk=result.order.pk).updated_at == before
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.parametrize(
+    "forgery",
+    [
+        {"secret": "whsec_wrong"},
+        {"timestamp": int(time.time()) - 600},  # older than the 300 s tolerance
+    ],
+)
+def test_wrong_secret_or_stale_signature_is_refused_and_nothing_stored(client, stripe_api, foosfoot, forgery):
+    result = checkout(foosfoot)
+    event = completed_event(stripe_api, result.session_id)
+    response = post_event(client, stripe_api, event, **forgery)
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_signature"
+    assert not StripeEvent.objects.exists()
+    assert Order.objects.get().status == Order.Status.PENDING_PAYMENT
+
+
+def test_forged_unsigned_and_malformed_bodies_are_refused(client, stripe_api, foosfoot):
+    result = checkout(foosfoot)
+    event = completed_event(stripe_api, result.session_id)
+    payload = json.dumps(event).encode()
+    good = stripe_api.sign(payload)
+    tampered = payload.replace(b"dana@example.com", b"evil@example.com")
+    cases = [
+        (tampered, good),  # forged: body changed after signing
+        (payload, ""),  # unsigned
+        (payload, "t=1,v1=deadbeef"),
+        (payload, "garbage"),
+        (b"not json at all", stripe_api.sign(b"not json at all")),
+        (b"[1, 2]", stripe_api.sign(b"[1, 2]")),
+        (b'{"id": 5}', stripe_api.sign(b'{"id": 5}')),
+    ]
+    for body, signature in cases:
+        headers = {"HTTP_STRIPE_SIGNATURE": signature} if signature else {}
+        response = client.post("/stripe/webhook/", data=body, content_type="application/json", **headers)
+        assert response.status_code == 400, (body, signature)
+        assert response.json()["code"]
+    assert client.get("/stripe/webhook/").status_code == 405
+    assert not StripeEvent.objects.exists()
+    assert Order.objects.get().status == Order.Status.PENDING_PAYMENT
+
+
+def test_unknown_event_types_are_acknowledged_and_ignored(client, stripe_api):
+    event = stripe_api.build_event("customer.created", {"id": "cus_123", "object": "customer"})
+    response = post_event(client, stripe_api, event)
+    assert response.status_code == 200
+    assert StripeEvent.objects.get().state == StripeEvent.State.IGNORED
+
+
+def test_amount_mismatch_is_flagged_and_not_paid(client, stripe_api, foosfoot, django_capture_on_commit_callbacks):
+    result = checkout(foosfoot)
+    session = stripe_api.complete_session(result.session_id, "paid", send_webhook=False)
+    session["amount_total"] = 100  # $1.00 for a $59.00 order
+    deliver(
+        client,
+        stripe_api,
+        stripe_api.build_event("checkout.session.completed", session),
+        django_capture_on_commit_callbacks,
+    )
+    session["amount_total"] = 5900
+    session["currency"] = "eur"
+    deliver(
+        client,
+        stripe_api,
+        stripe_api.build_event("checkout.session.completed", session),
+        django_capture_on_commit_callbacks,
+    )
+
+    order = Order.objects.get(pk=result.order.pk)
+    assert order.status == Order.Status.PENDING_PAYMENT
+    assert order.needs_attention
+    assert "1.00 USD" in order.attention_reason
+    assert "59.00 EUR" in order.attention_reason
+    assert OrderEvent.objects.filter(order=order, kind="flagged").count() == 2
+    assert mail.outbox == []
+
+
+def test_expired_session_cancels_and_releases_stock(client, stripe_api, foosfoot, django_capture_on_commit_callbacks):
+    result = checkout(foosfoot, quantity=3)
+    session = stripe_api.expire_session(result.session_id, send_webhook=False)
+    event = stripe_api.build_event("checkout.session.expired", session)
+    for _ in range(2):
+        deliver(client, stripe_api, event, django_capture_on_commit_callbacks)
+    order = Order.objects.get(pk=result.order.pk)
+    assert order.status == Order.Status.CANCELLED
+    assert order.stock_released_at is not None
+    assert Product.objects.get(pk=foosfoot.pk).stock == 10
+
+
+def test_delayed_payment_succeeds_later(client, stripe_api, foosfoot, django_capture_on_commit_callbacks):
+    result = checkout(foosfoot)
+    first = completed_event(stripe_api, result.session_id, outcome="delayed")
+    deliver(client, stripe_api, first, django_capture_on_commit_callbacks)
+    order = Order.objects.get(pk=result.order.pk)
+    assert order.status == Order.Status.PENDING_PAYMENT
+    assert order.events.filter(kind="awaiting_payment").exists()
+    session = stripe_api.complete_session(result.session_id, "delayed_succeeded", send_webhook=False)
+    deliver(
+        client,
+        stripe_api,
+        stripe_api.build_event("checkout.session.async_payment_succeeded", session),
+        django_capture_on_commit_callbacks,
+    )
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    assert len(mail.outbox) == 1
+
+
+def test_delayed_payment_failure_cancels_and_releases_stock(
+    client, stripe_api, foosfoot, django_capture_on_commit_callbacks
+):
+    result = checkout(foosfoot, quantity=2)
+    session = stripe_api.complete_session(result.session_id, "delayed_failed", send_webhook=False)
+    failed = stripe_api.build_event("checkout.session.async_payment_failed", session)
+    deliver(client, stripe_api, failed, django_capture_on_commit_callbacks)
+    # The earlier `completed` (unpaid) arriving late changes nothing.
+    session["payment_status"] = "unpaid"
+    deliver(
+        client,
+        stripe_api,
+        stripe_api.build_event("checkout.session.completed", session),
+        django_capture_on_commit_callbacks,
+    )
+    order = Order.objects.get(pk=result.order.pk)
+    assert order.status == Order.Status.CANCELLED
+    assert Product.objects.get(pk=foosfoot.pk).stock == 10
+    assert mail.outbox == []
+
+
+def test_refund_made_in_the_dashboard_is_recorded(client, stripe_api, foosfoot, django_capture_on_commit_callbacks):
+    result = checkout(foosfoot)
+    deliver(client, stripe_api, completed_event(stripe_api, result.session_id), django_capture_on_commit_callbacks)
+    pi = Order.objects.get(pk=result.order.pk).payment_intent_id
+    stripe_api.refund(pi, 1500, send_webhook=False)
+    charge = stripe_api.charge(stripe_api.payment_intent(pi)["latest_charge"])
+    deliver(client, stripe_api, stripe_api.build_event("charge.refunded", charge), django_capture_on_commit_callbacks)
+    order = Order.objects.get(pk=result.order.pk)
+    assert order.status == Order.Status.PARTIALLY_REFUNDED
+    refund = Refund.objects.get(order=order)
+    assert (refund.amount, refund.status, refund.stripe_refund_id[:3]) == (Decimal("15.00"), "succeeded", "re_")
