@@ -1,12 +1,16 @@
 from django.contrib import admin, messages
+from django.db import models
 from django.utils import timezone
 from django.utils.html import format_html
 
 from content.models import Article, FaqCategory, FaqEntry, FurtherReading, Tag
 
+HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
+
 
 class FurtherReadingInline(admin.TabularInline):
     model = FurtherReading
+    formfield_overrides = HTTPS_URLS
     extra = 1
     fields = ["position", "title", "url"]
     ordering = ["position", "pk"]
@@ -33,6 +37,7 @@ class ArticleAdmin(admin.ModelAdmin):
     list_filter = ["status", "tags", "author", "published_at"]
     search_fields = ["title", "summary", "slug", "body_markdown"]
     prepopulated_fields = {"slug": ["title"]}
+    formfield_overrides = HTTPS_URLS
     date_hierarchy = "published_at"
     filter_horizontal = ["tags"]
     list_select_related = ["author"]

@@ -1,0 +1,42 @@
+"""The demo seed: the weak-feet article, its FAQ and links, the company FAQ; idempotent."""
+
+import pytest
+
+from content.demo import seed_demo
+from content.models import Article, FaqCategory, FaqEntry, FurtherReading, Tag
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_creates_the_article_faq_and_links_once(client, product):
+    created = seed_demo()
+    assert created
+    counts = (Article.objects.count(), FaqEntry.objects.count(), FurtherReading.objects.count(), Tag.objects.count())
+    assert seed_demo() == []
+    again = (Article.objects.count(), FaqEntry.objects.count(), FurtherReading.objects.count(), Tag.objects.count())
+    assert counts == again == (1, 8, 3, 3)
+
+    article = Article.objects.get()
+    assert article.is_live and article.featured_product == product
+    for fact in ("L5 and S1", "26 bones and 33 joints", "more than 100 muscles", "4.5 times"):
+        assert fact in article.body_markdown
+    assert article.faq_entries.count() == 5
+
+    company = FaqCategory.objects.get(slug="about-hod-and-hod")
+    questions = list(company.entries.values_list("question", flat=True))
+    assert questions == [
+        "What does Hod & Hod do?",
+        "Where can I buy the FoosFoot?",
+        "Is the FoosFoot safe for seniors?",
+    ]
+    assert product.faq_entries.count() == 3
+
+    page = client.get(article.get_absolute_url())
+    assert page.status_code == 200
+    assert "Further reading" in page.content.decode()
+    assert client.get("/faq/").content.decode().count("<dt") == 8
+
+
+def test_seed_without_products_still_works():
+    seed_demo()
+    assert Article.objects.get().featured_product is None
