@@ -1,3 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from programs import api
+
+urlpatterns = [
+    path("programs/", api.ProgramListApi.as_view(), name="api-programs"),
+    path("programs/<str:slug>/signup/", api.ProgramSignupApi.as_view(), name="api-program-signup"),
+    path("enrollments/<str:token>/", api.EnrollmentApi.as_view(), name="api-enrollment"),
+    path("enrollments/<str:token>/pause/", api.EnrollmentPauseApi.as_view(), name="api-enrollment-pause"),
+    path("enrollments/<str:token>/resume/", api.EnrollmentResumeApi.as_view(), name="api-enrollment-resume"),
+    path(
+        "enrollments/<str:token>/unsubscribe/",
+        api.EnrollmentUnsubscribeApi.as_view(),
+        name="api-enrollment-unsubscribe",
+    ),
+]

@@ -1,0 +1,192 @@
+"""Exercise programs sent by email, one lesson a day, and who receives them.
+
+A `Delivery` row is the schedule: one per enrollment × step, due at an instant in
+UTC. The beat tick claims the due ones (see `programs.dispatch`).
+"""
+
+import secrets
+
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models import Q
+
+WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
+EVERY_DAY = [0, 1, 2, 3, 4, 5, 6]
+
+
+def new_token() -> str:
+    """256 bits from the OS's CSPRNG, URL-safe: the enrollment's access key."""
+    return secrets.token_urlsafe(32)
+
+
+def every_day() -> list[int]:
+    return list(EVERY_DAY)
+
+
+class ProgramQuerySet(models.QuerySet):
+    def active(self) -> "ProgramQuerySet":
+        return self.filter(is_active=True)
+
+    def public(self) -> "ProgramQuerySet":
+        """Active programs anyone may join free (double opt-in)."""
+        return self.active().filter(is_public=True)
+
+
+class Program(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField("active", default=True)
+    is_public = models.BooleanField(
+        "public", default=False, help_text="Anyone may join free. Otherwise only buyers of a granting product."
+    )
+    send_hour = models.PositiveSmallIntegerField(
+        default=8, validators=[MaxValueValidator(23)], help_text="Default local hour (0–23) lessons are sent at."
+    )
+    send_weekdays = models.JSONField(default=every_day, help_text="Days lessons may go out, 0 = Monday … 6 = Sunday.")
+    granted_by = models.ManyToManyField(
+        "shop.Product",
+        blank=True,
+        related_name="granted_programs",
+        help_text="Buying any of these products enrolls the buyer.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProgramQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def weekdays(self) -> frozenset[int]:
+        days = frozenset(int(day) for day in (self.send_weekdays or []) if 0 <= int(day) <= 6)
+        return days or frozenset(EVERY_DAY)
+
+
+class Step(models.Model):
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="steps")
+    day = models.PositiveSmallIntegerField(
+        help_text="Send day, counted in allowed send days from the start: 0 is the first lesson."
+    )
+    subject = models.CharField(max_length=200)
+    body = models.TextField(help_text="Markdown: the exercises of the day.")
+    video_url = models.URLField(blank=True)
+
+    class Meta:
+        ordering = ["program", "day"]
+        constraints = [models.UniqueConstraint(fields=["program", "day"], name="step_one_per_program_day")]
+
+    def __str__(self) -> str:
+        return f"{self.program} · day {self.day}: {self.subject}"
+
+
+class Enrollment(models.Model):
+    class Status(models.TextChoices):
+        PENDING_CONFIRMATION = "pending_confirmation", "Pending confirmation"
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        COMPLETED = "completed", "Completed"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+        CANCELLED = "cancelled", "Cancelled"
+        BOUNCED = "bounced", "Bounced"
+
+    class Origin(models.TextChoices):
+        ORDER = "order", "Order"
+        SIGNUP = "signup", "Free signup"
+        STAFF = "staff", "Staff"
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="enrollments")
+    email = models.EmailField()
+    name = models.CharField(max_length=200, blank=True)
+    origin = models.CharField(max_length=16, choices=Origin.choices)
+    order = models.ForeignKey(
+        "shop.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="program_enrollments"
+    )
+    timezone = models.CharField(max_length=64, default="UTC")
+    send_hour = models.PositiveSmallIntegerField(validators=[MaxValueValidator(23)])
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.ACTIVE)
+    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    # The schedule's anchor: step `anchor_day` falls on `anchor_date` (or the next allowed weekday).
+    anchor_date = models.DateField(null=True, blank=True)
+    anchor_day = models.PositiveSmallIntegerField(default=0)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # A paid order enrolls once per program, however often it is announced.
+            models.UniqueConstraint(fields=["order", "program"], name="enrollment_once_per_order_program"),
+        ]
+        indexes = [models.Index(fields=["email"], name="enrollment_email")]
+
+    def __str__(self) -> str:
+        return f"{self.email} in {self.program}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("programs:manage", args=[self.token])
+
+
+class Delivery(models.Model):
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        HELD = "held", "Held (enrollment paused)"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+        CANCELLED = "cancelled", "Cancelled"
+
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="deliveries")
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="deliveries")
+    due_at = models.DateTimeField(help_text="UTC instant of the local send hour on the step's day.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=255, blank=True)
+    last_error = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        verbose_name_plural = "deliveries"
+        constraints = [models.UniqueConstraint(fields=["enrollment", "step"], name="delivery_once_per_step")]
+        indexes = [
+            # The dispatch pass: only scheduled rows, oldest due first. Sent rows never bloat it.
+            models.Index(fields=["due_at"], condition=Q(status="scheduled"), name="delivery_due_scheduled"),
+            # The reaper: rows stuck in `sending`.
+            models.Index(fields=["claimed_at"], condition=Q(status="sending"), name="delivery_claimed_sending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.step} → {self.enrollment.email}"
+
+
+class Suppression(models.Model):
+    class Reason(models.TextChoices):
+        HARD_BOUNCE = "hard_bounce", "Hard bounce"
+        COMPLAINT = "complaint", "Spam complaint"
+        MANUAL = "manual", "Manual"
+
+    email = models.EmailField(unique=True, help_text="Stored lower-cased.")
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    source = models.CharField(max_length=200, blank=True, help_text="Provider and event id, or the staff user.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.get_reason_display()})"
+
+    def save(self, *args, **kwargs):
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)

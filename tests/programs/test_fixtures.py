@@ -11,4 +11,3 @@ def test_mailbox_receives_smtp(mailbox):
     assert received["Subject"] == "Hi"
     assert received.get_body(("plain",)).get_content().strip() == "text part"
     assert "html part" in received.get_body(("html",)).get_content()
-

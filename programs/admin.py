@@ -1,0 +1,261 @@
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from programs import dispatch, lessons, schedule, services
+from programs.models import WEEKDAYS, Delivery, Enrollment, Program, Step, Suppression
+
+
+class ProgramForm(forms.ModelForm):
+    send_weekdays = forms.TypedMultipleChoiceField(
+        choices=WEEKDAYS, coerce=int, widget=forms.CheckboxSelectMultiple, help_text="Days lessons may go out."
+    )
+
+    class Meta:
+        model = Program
+        fields = ["name", "slug", "description", "is_active", "is_public", "send_hour", "send_weekdays", "granted_by"]
+
+
+class StepInline(admin.StackedInline):
+    model = Step
+    extra = 0
+    ordering = ["day"]
+    fields = ["day", "subject", "body", "video_url", "preview_link"]
+    readonly_fields = ["preview_link"]
+
+    @admin.display(description="Preview")
+    def preview_link(self, step: Step):
+        if not step.pk:
+            return "Save first to preview."
+        return format_html(
+            '<a href="{}">Preview and send a test</a>', reverse("admin:programs_step_preview", args=[step.pk])
+        )
+
+
+@admin.register(Program)
+class ProgramAdmin(admin.ModelAdmin):
+    form = ProgramForm
+    list_display = ["name", "slug", "is_active", "is_public", "send_hour", "lesson_count"]
+    list_filter = ["is_active", "is_public"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["granted_by"]
+    inlines = [StepInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(lessons=Count("steps"))
+
+    @admin.display(description="Lessons", ordering="lessons")
+    def lesson_count(self, program: Program) -> int:
+        return program.lessons
+
+
+@admin.register(Step)
+class StepAdmin(admin.ModelAdmin):
+    list_display = ["subject", "program", "day"]
+    list_filter = ["program"]
+    search_fields = ["subject", "body"]
+    ordering = ["program", "day"]
+    actions = ["send_test_to_me"]
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/preview/", self.admin_site.admin_view(self.preview_view), name="programs_step_preview"),
+            path(
+                "<int:pk>/preview/html/",
+                self.admin_site.admin_view(self.preview_html_view),
+                name="programs_step_preview_html",
+            ),
+            path(
+                "<int:pk>/send-test/", self.admin_site.admin_view(self.send_test_view), name="programs_step_send_test"
+            ),
+            *super().get_urls(),
+        ]
+
+    def _context(self, step: Step) -> dict:
+        placeholder = lessons.absolute("/")
+        return lessons.step_context(step, manage=placeholder, unsubscribe=placeholder, name="Alex")
+
+    def preview_view(self, request, pk):
+        step = get_object_or_404(Step.objects.select_related("program"), pk=pk)
+        if not self.has_view_permission(request, step):
+            return redirect("admin:index")
+        text = render_to_string("programs/email/lesson.txt", {"SITE_URL": lessons.absolute(""), **self._context(step)})
+        return TemplateResponse(
+            request,
+            "admin/programs/step/preview.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Preview: {step.subject}",
+                "step": step,
+                "text_body": text,
+                "html_url": reverse("admin:programs_step_preview_html", args=[step.pk]),
+                "send_test_url": reverse("admin:programs_step_send_test", args=[step.pk]),
+                "opts": Step._meta,
+            },
+        )
+
+    def preview_html_view(self, request, pk):
+        step = get_object_or_404(Step.objects.select_related("program"), pk=pk)
+        html = render_to_string("programs/email/lesson.html", {"SITE_URL": lessons.absolute(""), **self._context(step)})
+        response = HttpResponse(html)
+        # The email's own inline styles, shown as a mail client would; the body is sanitised (nh3).
+        response._csp_update = {"style-src": ["'unsafe-inline'"]}
+        response["X-Frame-Options"] = "SAMEORIGIN"
+        response._csp_replace = {"frame-ancestors": ["'self'"]}
+        return response
+
+    def send_test_view(self, request, pk):
+        step = get_object_or_404(Step.objects.select_related("program"), pk=pk)
+        if request.method == "POST":
+            self._send_tests(request, [step])
+        return redirect("admin:programs_step_preview", pk=step.pk)
+
+    def _send_tests(self, request, steps) -> None:
+        if not request.user.email:
+            self.message_user(request, "Your staff account has no email address to send a test to.", messages.ERROR)
+            return
+        for step in steps:
+            lessons.send_step_test(step, to=request.user.email)
+        self.message_user(request, f"Sent {len(steps)} test lesson(s) to {request.user.email}.", messages.SUCCESS)
+
+    @admin.action(description="Send a test of the selected lessons to me")
+    def send_test_to_me(self, request, queryset):
+        self._send_tests(request, list(queryset.select_related("program")))
+
+
+class DeliveryInline(admin.TabularInline):
+    model = Delivery
+    extra = 0
+    can_delete = False
+    ordering = ["due_at"]
+    fields = ["step", "due_at", "status", "attempts", "sent_at", "message_id", "last_error"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class StaffEnrollmentForm(forms.ModelForm):
+    """Staff enroll someone by hand; the schedule starts today."""
+
+    send_hour = forms.IntegerField(min_value=0, max_value=23, required=False, help_text="Empty: the program's.")
+
+    class Meta:
+        model = Enrollment
+        fields = ["program", "email", "name", "timezone", "send_hour"]
+
+    def clean_timezone(self):
+        value = self.cleaned_data["timezone"]
+        if not schedule.is_valid_timezone(value):
+            raise forms.ValidationError("Unknown time zone; use an IANA name like Europe/Berlin.")
+        return value
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(admin.ModelAdmin):
+    list_display = ["email", "program", "status", "origin", "timezone", "send_hour", "created_at"]
+    list_filter = ["program", "status", "origin"]
+    search_fields = ["email", "name"]
+    date_hierarchy = "created_at"
+    list_select_related = ["program"]
+    inlines = [DeliveryInline]
+    actions = ["pause_selected", "resume_selected", "cancel_selected", "resend_failed"]
+    readonly_fields = [
+        "program",
+        "email",
+        "origin",
+        "order",
+        "status",
+        "token",
+        "anchor_date",
+        "anchor_day",
+        "paused_at",
+        "confirmed_at",
+        "created_at",
+        "manage_link",
+    ]
+    fields = ["name", "timezone", "send_hour", *readonly_fields]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = StaffEnrollmentForm
+            kwargs["fields"] = StaffEnrollmentForm.Meta.fields
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return StaffEnrollmentForm.Meta.fields if obj is None else self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def get_inlines(self, request, obj):
+        return [] if obj is None else self.inlines
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        enrollment = services.enroll(
+            program=form.cleaned_data["program"],
+            email=form.cleaned_data["email"],
+            name=form.cleaned_data.get("name", ""),
+            origin=Enrollment.Origin.STAFF,
+            timezone_name=form.cleaned_data["timezone"],
+            send_hour=form.cleaned_data.get("send_hour"),
+        )
+        obj.pk = enrollment.pk
+        obj.refresh_from_db()
+
+    @admin.display(description="Customer's page")
+    def manage_link(self, enrollment: Enrollment):
+        return format_html('<a href="{}">{}</a>', enrollment.get_absolute_url(), "Open the manage page")
+
+    def _each(self, request, queryset, change, done: str) -> None:
+        changed, refused = 0, 0
+        for enrollment in queryset:
+            try:
+                change(enrollment=enrollment)
+                changed += 1
+            except services.EnrollmentStateError:
+                refused += 1
+        self.message_user(request, f"{done}: {changed}; left as they were: {refused}.")
+
+    @admin.action(description="Pause the selected enrollments")
+    def pause_selected(self, request, queryset):
+        self._each(request, queryset, services.pause, "Paused")
+
+    @admin.action(description="Resume the selected enrollments")
+    def resume_selected(self, request, queryset):
+        self._each(request, queryset, services.resume, "Resumed")
+
+    @admin.action(description="Cancel the selected enrollments")
+    def cancel_selected(self, request, queryset):
+        self._each(request, queryset, services.cancel, "Cancelled")
+
+    @admin.action(description="Resend their failed lessons")
+    def resend_failed(self, request, queryset):
+        failed = Delivery.objects.filter(enrollment__in=queryset, status=Delivery.Status.FAILED)
+        count = sum(dispatch.resend_failed(delivery=delivery) for delivery in failed)
+        self.message_user(request, f"{count} failed lesson(s) will be sent on the next pass.")
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(admin.ModelAdmin):
+    list_display = ["email", "reason", "source", "created_at"]
+    list_filter = ["reason"]
+    search_fields = ["email"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        entry = services.suppress(email=obj.email, reason=obj.reason, source=obj.source or f"staff {request.user}")
+        obj.pk = entry.pk
+        obj.refresh_from_db()

@@ -1,0 +1,191 @@
+"""The drip scheduler: claim due deliveries, send each one once, return the stuck ones.
+
+The database is the schedule. A beat tick every minute runs `dispatch_due_deliveries`;
+no task is ever enqueued with a long ETA.
+"""
+
+import datetime as dt
+import enum
+import logging
+import random
+import smtplib
+from collections.abc import Callable, Iterable
+
+from django.db import transaction
+from django.utils import timezone
+
+from hodhod.requestlog import mask_email
+from programs import lessons, services
+from programs.models import Delivery, Enrollment
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+STUCK_AFTER = dt.timedelta(minutes=15)  # longer than any retry countdown below
+MAX_RETRIES = 5
+RETRY_BASE_SECONDS = 30
+RETRY_CAP_SECONDS = 600  # far below the broker's visibility timeout (3600 s)
+
+
+class Outcome(enum.StrEnum):
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    HELD = "held"
+    RETRY = "retry"
+    NOTHING = "nothing"  # not ours to send (already sent, or another worker holds it)
+
+
+def retry_countdown(retries: int) -> float:
+    """Exponential backoff with jitter: 30 s, 60 s, 120 s … capped at 10 minutes."""
+    ceiling = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2**retries)
+    return round(random.uniform(ceiling / 2, ceiling), 1)
+
+
+def claim_due_deliveries(*, now: dt.datetime, batch_size: int = BATCH_SIZE) -> list[int]:
+    """Mark up to `batch_size` due deliveries `sending` and return their ids.
+
+    Must run inside a transaction: the rows stay locked until it commits, and
+    `SKIP LOCKED` lets a concurrent pass take the next rows instead of waiting or
+    taking the same ones.
+    """
+    ids = list(
+        Delivery.objects.select_for_update(skip_locked=True)
+        .filter(status=Delivery.Status.SCHEDULED, due_at__lte=now)
+        .order_by("due_at")
+        .values_list("pk", flat=True)[:batch_size]
+    )
+    if ids:
+        Delivery.objects.filter(pk__in=ids).update(
+            status=Delivery.Status.SENDING, claimed_at=timezone.now(), updated_at=timezone.now()
+        )
+    return ids
+
+
+def enqueue_sends(ids: Iterable[int]) -> None:
+    from programs.tasks import send_delivery
+
+    for delivery_id in ids:
+        send_delivery.delay(delivery_id)
+
+
+def dispatch_due_deliveries(
+    *,
+    now: dt.datetime | None = None,
+    batch_size: int = BATCH_SIZE,
+    enqueue: Callable[[list[int]], None] = enqueue_sends,
+) -> int:
+    """One pass: return stuck deliveries, then claim every due one, batch by batch.
+
+    Each batch is its own transaction; its send tasks are enqueued after it commits,
+    so a worker never sees a delivery that is not `sending` yet.
+    """
+    now = now or timezone.now()
+    requeue_stuck_deliveries()
+    total = 0
+    while True:
+        with transaction.atomic():
+            ids = claim_due_deliveries(now=now, batch_size=batch_size)
+            if ids:
+                transaction.on_commit(lambda ids=ids: enqueue(ids))
+        total += len(ids)
+        if len(ids) < batch_size:
+            return total
+
+
+def requeue_stuck_deliveries(*, older_than: dt.timedelta = STUCK_AFTER, now: dt.datetime | None = None) -> int:
+    """Deliveries left `sending` by a worker that died go back to `scheduled` (sent on the next pass)."""
+    cutoff = (now or timezone.now()) - older_than
+    with transaction.atomic():
+        ids = list(
+            Delivery.objects.select_for_update(skip_locked=True)  # a send in progress holds its row
+            .filter(status=Delivery.Status.SENDING, claimed_at__lt=cutoff)
+            .values_list("pk", flat=True)
+        )
+        if ids:
+            Delivery.objects.filter(pk__in=ids).update(
+                status=Delivery.Status.SCHEDULED, claimed_at=None, updated_at=timezone.now()
+            )
+            logger.warning("requeued %d deliveries stuck in sending", len(ids))
+    return len(ids)
+
+
+def is_transient(error: Exception) -> bool:
+    """Worth another try later: the server or the network, not the message or the address."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 400 <= error.smtp_code < 500
+    if isinstance(error, (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError)):
+        return True
+    if isinstance(error, smtplib.SMTPException):
+        return False
+    if isinstance(error, (ConnectionError, TimeoutError, OSError)):
+        return True
+    status = getattr(error, "status_code", None)  # anymail's provider API errors
+    return type(error).__module__.startswith("anymail") and (status is None or status >= 500 or status == 429)
+
+
+def deliver(*, delivery_id: int, final_attempt: bool) -> Outcome:
+    """Send one claimed delivery, at most once. The row stays locked while it is sent.
+
+    Re-checks the enrollment and the suppression list first: a pause, an unsubscribe
+    or a bounce since the claim wins.
+    """
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("enrollment__program", "step__program")
+            .filter(pk=delivery_id)
+            .first()
+        )
+        if delivery is None or delivery.status != Delivery.Status.SENDING:
+            return Outcome.NOTHING
+        enrollment = delivery.enrollment
+        now = timezone.now()
+        if enrollment.status == Enrollment.Status.PAUSED:
+            delivery.status = Delivery.Status.HELD
+            delivery.save(update_fields=["status", "updated_at"])
+            return Outcome.HELD
+        if enrollment.status != Enrollment.Status.ACTIVE or services.is_suppressed(enrollment.email):
+            delivery.status = Delivery.Status.SKIPPED
+            delivery.last_error = (
+                f"enrollment {enrollment.status}"
+                if enrollment.status != Enrollment.Status.ACTIVE
+                else "address is suppressed"
+            )
+            delivery.save(update_fields=["status", "last_error", "updated_at"])
+            services.complete_if_finished(enrollment=enrollment)
+            return Outcome.SKIPPED
+        delivery.attempts += 1
+        try:
+            message_id = lessons.send_lesson(delivery)
+        except Exception as error:  # noqa: BLE001 - every failure is recorded on the row
+            delivery.last_error = f"{type(error).__name__}: {error}"[:2000]
+            if is_transient(error) and not final_attempt:
+                delivery.claimed_at = now  # the reaper leaves it alone while the retry waits
+                delivery.save(update_fields=["attempts", "last_error", "claimed_at", "updated_at"])
+                logger.warning("delivery %s: transient error, will retry: %s", delivery.pk, delivery.last_error)
+                return Outcome.RETRY
+            delivery.status = Delivery.Status.FAILED
+            delivery.save(update_fields=["status", "attempts", "last_error", "updated_at"])
+            logger.error("delivery %s to %s failed: %s", delivery.pk, mask_email(enrollment.email), delivery.last_error)
+            services.complete_if_finished(enrollment=enrollment)
+            return Outcome.FAILED
+        delivery.status = Delivery.Status.SENT
+        delivery.sent_at = timezone.now()
+        delivery.message_id = message_id
+        delivery.last_error = ""
+        delivery.save(update_fields=["status", "attempts", "sent_at", "message_id", "last_error", "updated_at"])
+        services.complete_if_finished(enrollment=enrollment)
+        return Outcome.SENT
+
+
+@transaction.atomic
+def resend_failed(*, delivery: Delivery) -> bool:
+    """Staff: give a failed delivery another go on the next pass."""
+    return bool(
+        Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.FAILED).update(
+            status=Delivery.Status.SCHEDULED, due_at=timezone.now(), attempts=0, updated_at=timezone.now()
+        )
+    )

@@ -1,0 +1,86 @@
+"""What a lesson email says and how it is addressed; rendered when it is sent."""
+
+from urllib.parse import urlsplit
+
+import markdown
+import nh3
+from django.conf import settings
+from django.urls import reverse
+
+from hodhod.mail import send_templated_email
+from programs.models import Delivery, Enrollment, Step
+
+
+def render_markdown(text: str) -> str:
+    """Markdown → HTML, sanitised: staff write the body, but mail clients should not have to trust it."""
+    return nh3.clean(markdown.markdown(text or "", extensions=["sane_lists"], output_format="html"))
+
+
+def site_domain() -> str:
+    return urlsplit(settings.SITE_URL).hostname or "hodhod.example"
+
+
+def absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def manage_url(enrollment: Enrollment) -> str:
+    return absolute(reverse("programs:manage", args=[enrollment.token]))
+
+
+def unsubscribe_url(enrollment: Enrollment) -> str:
+    return absolute(reverse("programs:unsubscribe", args=[enrollment.token]))
+
+
+def list_headers(*, program_slug: str, program_name: str, unsubscribe: str) -> dict[str, str]:
+    """RFC 2369 List-Unsubscribe (+ RFC 8058 one-click) and RFC 2919 List-Id."""
+    targets = [f"<{unsubscribe}>"]
+    mailto = getattr(settings, "PROGRAMS_UNSUBSCRIBE_MAILTO", "")
+    if mailto:
+        targets.append(f"<mailto:{mailto}?subject=unsubscribe>")
+    safe_name = program_name.replace('"', "").replace("<", "").replace(">", "")
+    return {
+        "List-Unsubscribe": ", ".join(targets),
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "List-Id": f'"{safe_name}" <{program_slug}.programs.{site_domain()}>',
+    }
+
+
+def step_context(step: Step, *, manage: str, unsubscribe: str, name: str = "") -> dict:
+    return {
+        "program": step.program,
+        "step": step,
+        "lesson_number": step.day + 1,
+        "name": name,
+        "body_html": render_markdown(step.body),
+        "body_text": step.body,
+        "manage_url": manage,
+        "unsubscribe_url": unsubscribe,
+    }
+
+
+def send_lesson(delivery: Delivery) -> str:
+    """Send the delivery's lesson as it reads now; return the Message-ID."""
+    enrollment, step = delivery.enrollment, delivery.step
+    unsubscribe = unsubscribe_url(enrollment)
+    return send_templated_email(
+        to=enrollment.email,
+        subject=step.subject,
+        template="programs/email/lesson",
+        context=step_context(step, manage=manage_url(enrollment), unsubscribe=unsubscribe, name=enrollment.name),
+        from_email=settings.PROGRAMS_FROM_EMAIL,
+        headers=list_headers(program_slug=step.program.slug, program_name=step.program.name, unsubscribe=unsubscribe),
+    )
+
+
+def send_step_test(step: Step, *, to: str) -> str:
+    """Staff preview in their own inbox; the links lead to a harmless page."""
+    placeholder = absolute("/")
+    return send_templated_email(
+        to=to,
+        subject=f"[TEST] {step.subject}",
+        template="programs/email/lesson",
+        context=step_context(step, manage=placeholder, unsubscribe=placeholder, name="(test)"),
+        from_email=settings.PROGRAMS_FROM_EMAIL,
+        headers=list_headers(program_slug=step.program.slug, program_name=step.program.name, unsubscribe=placeholder),
+    )

@@ -1,0 +1,36 @@
+"""What programs does when the shop or the mail provider announces something.
+
+Bodies stay one call long: the work is in programs.services.
+"""
+
+import logging
+
+from anymail.signals import tracking
+from django.dispatch import receiver
+
+from programs import services
+from programs.models import Suppression
+from shop.signals import order_paid, order_refunded
+
+logger = logging.getLogger(__name__)
+
+
+@receiver(order_paid, dispatch_uid="programs.enroll_paid_order")
+def enroll_paid_order(sender, order, **kwargs):
+    services.enroll_order(order=order)
+
+
+@receiver(order_refunded, dispatch_uid="programs.cancel_refunded_order")
+def cancel_refunded_order(sender, order, **kwargs):
+    services.cancel_order_enrollments(order=order)
+
+
+# anymail's normalised event types that mean "stop mailing this address".
+_SUPPRESSING_EVENTS = {"bounced": Suppression.Reason.HARD_BOUNCE, "complained": Suppression.Reason.COMPLAINT}
+
+
+@receiver(tracking, dispatch_uid="programs.suppress_on_bounce_or_complaint")
+def suppress_on_bounce_or_complaint(sender, event, esp_name, **kwargs):
+    reason = _SUPPRESSING_EVENTS.get(event.event_type)
+    if reason and event.recipient:
+        services.suppress(email=event.recipient, reason=reason, source=f"{esp_name} {event.event_id or ''}".strip())

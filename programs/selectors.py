@@ -1,0 +1,39 @@
+"""Reads shared by the pages, the API and the admin."""
+
+import re
+from zoneinfo import ZoneInfo
+
+from programs.models import Delivery, Enrollment
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+
+
+def get_enrollment(token: str) -> Enrollment | None:
+    """The enrollment a token opens, or None for anything unknown or malformed."""
+    if not isinstance(token, str) or not _TOKEN.match(token):
+        return None
+    return Enrollment.objects.select_related("program").filter(token=token).first()
+
+
+def next_delivery(enrollment: Enrollment) -> Delivery | None:
+    return (
+        enrollment.deliveries.filter(status__in=[Delivery.Status.SCHEDULED, Delivery.Status.HELD])
+        .select_related("step")
+        .order_by("due_at")
+        .first()
+    )
+
+
+def progress(enrollment: Enrollment) -> tuple[int, int]:
+    """(lessons sent, lessons in the program)."""
+    return (
+        enrollment.deliveries.filter(status=Delivery.Status.SENT).count(),
+        enrollment.program.steps.count(),
+    )
+
+
+def local_time(enrollment: Enrollment, instant):
+    try:
+        return instant.astimezone(ZoneInfo(enrollment.timezone))
+    except Exception:  # noqa: BLE001 - a stored zone that went away: show UTC
+        return instant

@@ -1,0 +1,361 @@
+"""Writes that span enrollments and deliveries: enrolling, pausing, resuming, stopping, suppressing."""
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from hodhod.mail import send_templated_email
+from hodhod.requestlog import mask_email
+from programs import schedule
+from programs.models import Delivery, Enrollment, Program, Suppression
+
+logger = logging.getLogger(__name__)
+
+SIGNUP_SALT = "programs.signup-confirmation"
+SIGNUP_MAX_AGE = dt.timedelta(days=7)
+OPEN_DELIVERY = [Delivery.Status.SCHEDULED, Delivery.Status.HELD]
+LIVE = [Enrollment.Status.PENDING_CONFIRMATION, Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED]
+
+
+class EnrollmentStateError(Exception):
+    """A move the enrollment's status does not allow (resume a completed program, …)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# --- scheduling ---------------------------------------------------------------------------
+
+
+def _due(enrollment: Enrollment, step_day: int) -> dt.datetime:
+    return schedule.due_at(
+        anchor_date=enrollment.anchor_date,
+        anchor_day=enrollment.anchor_day,
+        step_day=step_day,
+        hour=enrollment.send_hour,
+        zone_name=enrollment.timezone,
+        weekdays=enrollment.program.weekdays,
+    )
+
+
+def schedule_deliveries(*, enrollment: Enrollment, now: dt.datetime | None = None) -> int:
+    """Start the enrollment's schedule today (local): one delivery per step, due in UTC."""
+    now = now or timezone.now()
+    enrollment.anchor_date = schedule.local_today(enrollment.timezone, now)
+    enrollment.anchor_day = 0
+    enrollment.save(update_fields=["anchor_date", "anchor_day", "updated_at"])
+    rows = [
+        Delivery(enrollment=enrollment, step=step, due_at=_due(enrollment, step.day))
+        for step in enrollment.program.steps.all()
+    ]
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def _reschedule(enrollment: Enrollment, *, statuses: list[str], new_status: str | None = None) -> None:
+    for delivery in enrollment.deliveries.filter(status__in=statuses).select_related("step"):
+        delivery.due_at = _due(enrollment, delivery.step.day)
+        if new_status:
+            delivery.status = new_status
+        delivery.save(update_fields=["due_at", "status", "updated_at"])
+
+
+def _close_open_deliveries(enrollment: Enrollment) -> None:
+    enrollment.deliveries.filter(status__in=OPEN_DELIVERY).update(
+        status=Delivery.Status.CANCELLED, updated_at=timezone.now()
+    )
+
+
+# --- enrolling ----------------------------------------------------------------------------
+
+
+def _clean_hour(hour: int | None, program: Program) -> int:
+    return program.send_hour if hour is None else hour
+
+
+@transaction.atomic
+def enroll(
+    *,
+    program: Program,
+    email: str,
+    origin: str,
+    name: str = "",
+    timezone_name: str | None = None,
+    send_hour: int | None = None,
+    now: dt.datetime | None = None,
+) -> Enrollment:
+    """Enroll someone now (staff or an order); the first lesson is due today at the send hour."""
+    enrollment = Enrollment.objects.create(
+        program=program,
+        email=email.strip(),
+        name=name,
+        origin=origin,
+        timezone=timezone_name if timezone_name and schedule.is_valid_timezone(timezone_name) else settings.TIME_ZONE,
+        send_hour=_clean_hour(send_hour, program),
+        status=Enrollment.Status.ACTIVE,
+        confirmed_at=now or timezone.now(),
+    )
+    schedule_deliveries(enrollment=enrollment, now=now)
+    return enrollment
+
+
+def enroll_order(*, order, now: dt.datetime | None = None) -> list[Enrollment]:
+    """Enroll a paid order's buyer in every program its products grant, once per program.
+
+    Safe to call any number of times, also concurrently: (order, program) is unique and
+    `get_or_create` returns the row another call created.
+    """
+    product_ids = list(order.lines.values_list("product_id", flat=True))
+    programs = Program.objects.active().filter(granted_by__in=product_ids).distinct().order_by("pk")
+    enrollments = []
+    for program in programs:
+        with transaction.atomic():
+            enrollment, created = Enrollment.objects.get_or_create(
+                order=order,
+                program=program,
+                defaults={
+                    "email": order.email,
+                    "name": order.customer_name,
+                    "origin": Enrollment.Origin.ORDER,
+                    "timezone": schedule.timezone_for_address(order.shipping_address),
+                    "send_hour": program.send_hour,
+                    "status": Enrollment.Status.ACTIVE,
+                    "confirmed_at": now or timezone.now(),
+                },
+            )
+            if created:
+                schedule_deliveries(enrollment=enrollment, now=now)
+                logger.info("enrolled %s in %s (order %s)", mask_email(order.email), program.slug, order.number)
+        enrollments.append(enrollment)
+    return enrollments
+
+
+@transaction.atomic
+def cancel_order_enrollments(*, order) -> int:
+    """A refunded order stops the programs it started (those still running)."""
+    count = 0
+    for enrollment in Enrollment.objects.select_for_update().filter(order=order, status__in=LIVE):
+        enrollment.status = Enrollment.Status.CANCELLED
+        enrollment.save(update_fields=["status", "updated_at"])
+        _close_open_deliveries(enrollment)
+        count += 1
+    return count
+
+
+# --- free signup with double opt-in -------------------------------------------------------
+
+
+def signup_token(enrollment: Enrollment) -> str:
+    return signing.dumps({"e": enrollment.pk, "t": enrollment.token[:8]}, salt=SIGNUP_SALT, compress=True)
+
+
+def confirmation_url(enrollment: Enrollment) -> str:
+    return f"{settings.SITE_URL}{reverse('programs:confirm', args=[signup_token(enrollment)])}"
+
+
+def _send_confirmation(enrollment_id: int) -> None:
+    enrollment = Enrollment.objects.select_related("program").get(pk=enrollment_id)
+    try:
+        send_templated_email(
+            to=enrollment.email,
+            subject=f"Confirm: {enrollment.program.name}",
+            template="programs/email/confirm_signup",
+            context={
+                "enrollment": enrollment,
+                "program": enrollment.program,
+                "confirm_url": confirmation_url(enrollment),
+            },
+            from_email=settings.PROGRAMS_FROM_EMAIL,
+        )
+    except Exception:  # the signup stays pending; asking again re-sends
+        logger.exception("could not send the confirmation to %s", mask_email(enrollment.email))
+
+
+@transaction.atomic
+def signup(
+    *, program: Program, email: str, name: str = "", timezone_name: str | None = None, send_hour: int | None = None
+) -> Enrollment:
+    """Record a pending free signup and mail the confirmation link. Nothing else is sent until it is clicked.
+
+    Asking again while pending re-sends the link; asking while enrolled changes nothing
+    (and the answer does not tell a stranger which it was).
+    """
+    email = email.strip()
+    existing = (
+        Enrollment.objects.select_for_update()
+        .filter(program=program, email__iexact=email, status__in=LIVE)
+        .order_by("pk")
+        .first()
+    )
+    if existing is not None:
+        if existing.status == Enrollment.Status.PENDING_CONFIRMATION:
+            transaction.on_commit(lambda: _send_confirmation(existing.pk))
+        return existing
+    enrollment = Enrollment.objects.create(
+        program=program,
+        email=email,
+        name=name,
+        origin=Enrollment.Origin.SIGNUP,
+        timezone=timezone_name or settings.TIME_ZONE,
+        send_hour=_clean_hour(send_hour, program),
+        status=Enrollment.Status.PENDING_CONFIRMATION,
+    )
+    transaction.on_commit(lambda: _send_confirmation(enrollment.pk))
+    return enrollment
+
+
+def enrollment_from_signup_token(value: str) -> Enrollment | None:
+    try:
+        data = signing.loads(value, salt=SIGNUP_SALT, max_age=SIGNUP_MAX_AGE)
+        enrollment = Enrollment.objects.select_related("program").get(pk=int(data["e"]))
+    except (signing.BadSignature, Enrollment.DoesNotExist, KeyError, TypeError, ValueError):
+        return None
+    return enrollment if enrollment.token.startswith(str(data.get("t", "-"))) else None
+
+
+@transaction.atomic
+def confirm_signup(*, enrollment: Enrollment, now: dt.datetime | None = None) -> Enrollment:
+    """The link was clicked: start the program (once; a second click changes nothing)."""
+    enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    if enrollment.status != Enrollment.Status.PENDING_CONFIRMATION:
+        return enrollment
+    enrollment.status = Enrollment.Status.ACTIVE
+    enrollment.confirmed_at = now or timezone.now()
+    enrollment.save(update_fields=["status", "confirmed_at", "updated_at"])
+    schedule_deliveries(enrollment=enrollment, now=now)
+    return enrollment
+
+
+# --- pause, resume, send hour, unsubscribe --------------------------------------------------
+
+
+def _locked(enrollment: Enrollment) -> Enrollment:
+    return Enrollment.objects.select_for_update().select_related("program").get(pk=enrollment.pk)
+
+
+@transaction.atomic
+def pause(*, enrollment: Enrollment, now: dt.datetime | None = None) -> Enrollment:
+    enrollment = _locked(enrollment)
+    if enrollment.status == Enrollment.Status.PAUSED:
+        raise EnrollmentStateError("already_paused", "This program is already paused.")
+    if enrollment.status != Enrollment.Status.ACTIVE:
+        raise EnrollmentStateError(
+            "not_active",
+            f"Only a running program can be paused; this one is {enrollment.get_status_display().lower()}.",
+        )
+    enrollment.status = Enrollment.Status.PAUSED
+    enrollment.paused_at = now or timezone.now()
+    enrollment.save(update_fields=["status", "paused_at", "updated_at"])
+    enrollment.deliveries.filter(status=Delivery.Status.SCHEDULED).update(
+        status=Delivery.Status.HELD, updated_at=timezone.now()
+    )
+    return enrollment
+
+
+@transaction.atomic
+def resume(*, enrollment: Enrollment, now: dt.datetime | None = None) -> Enrollment:
+    """Continue with the next unsent lesson; the rest move later by the days spent paused."""
+    now = now or timezone.now()
+    enrollment = _locked(enrollment)
+    if enrollment.status != Enrollment.Status.PAUSED:
+        if enrollment.status == Enrollment.Status.ACTIVE:
+            raise EnrollmentStateError("not_paused", "This program is not paused.")
+        raise EnrollmentStateError(
+            "not_paused", f"This program is {enrollment.get_status_display().lower()}; it cannot be resumed."
+        )
+    paused_on = schedule.local_today(enrollment.timezone, enrollment.paused_at or now)
+    shift = max((schedule.local_today(enrollment.timezone, now) - paused_on).days, 0)
+    enrollment.anchor_date = (enrollment.anchor_date or paused_on) + dt.timedelta(days=shift)
+    enrollment.status = Enrollment.Status.ACTIVE
+    enrollment.paused_at = None
+    enrollment.save(update_fields=["status", "paused_at", "anchor_date", "updated_at"])
+    _reschedule(enrollment, statuses=[Delivery.Status.HELD], new_status=Delivery.Status.SCHEDULED)
+    return enrollment
+
+
+@transaction.atomic
+def change_send_time(*, enrollment: Enrollment, send_hour: int, timezone_name: str | None = None) -> Enrollment:
+    """A new local hour (and zone) for every lesson not sent yet."""
+    if not isinstance(send_hour, int) or not 0 <= send_hour <= 23:
+        raise EnrollmentStateError("invalid_send_hour", "The send hour must be a whole number from 0 to 23.")
+    if timezone_name is not None and not schedule.is_valid_timezone(timezone_name):
+        raise EnrollmentStateError("invalid_timezone", "Unknown time zone; use a name like Europe/Berlin.")
+    enrollment = _locked(enrollment)
+    if enrollment.status not in LIVE:
+        raise EnrollmentStateError("not_active", f"This program is {enrollment.get_status_display().lower()}.")
+    enrollment.send_hour = send_hour
+    if timezone_name:
+        enrollment.timezone = timezone_name
+    enrollment.save(update_fields=["send_hour", "timezone", "updated_at"])
+    if enrollment.anchor_date:
+        _reschedule(enrollment, statuses=OPEN_DELIVERY)
+    return enrollment
+
+
+@transaction.atomic
+def unsubscribe(*, enrollment: Enrollment) -> Enrollment:
+    """Stop at once. Raises `already_unsubscribed` the second time (the one-click page ignores it)."""
+    enrollment = _locked(enrollment)
+    if enrollment.status == Enrollment.Status.UNSUBSCRIBED:
+        raise EnrollmentStateError("already_unsubscribed", "This address is already unsubscribed from this program.")
+    enrollment.status = Enrollment.Status.UNSUBSCRIBED
+    enrollment.save(update_fields=["status", "updated_at"])
+    _close_open_deliveries(enrollment)
+    return enrollment
+
+
+@transaction.atomic
+def cancel(*, enrollment: Enrollment) -> Enrollment:
+    enrollment = _locked(enrollment)
+    if enrollment.status in LIVE:
+        enrollment.status = Enrollment.Status.CANCELLED
+        enrollment.save(update_fields=["status", "updated_at"])
+        _close_open_deliveries(enrollment)
+    return enrollment
+
+
+def complete_if_finished(*, enrollment: Enrollment) -> None:
+    """The last lesson went out (or was given up): the program is completed."""
+    unfinished = enrollment.deliveries.filter(
+        status__in=[Delivery.Status.SCHEDULED, Delivery.Status.HELD, Delivery.Status.SENDING]
+    ).exists()
+    if not unfinished:
+        Enrollment.objects.filter(pk=enrollment.pk, status=Enrollment.Status.ACTIVE).update(
+            status=Enrollment.Status.COMPLETED, updated_at=timezone.now()
+        )
+
+
+# --- suppression ----------------------------------------------------------------------------
+
+
+def is_suppressed(email: str) -> bool:
+    return Suppression.objects.filter(email=email.strip().lower()).exists()
+
+
+@transaction.atomic
+def suppress(*, email: str, reason: str, source: str = "") -> Suppression:
+    """Never mail this address again; bounced/complaining enrollments end now."""
+    email = email.strip().lower()
+    try:
+        with transaction.atomic():
+            entry, _ = Suppression.objects.get_or_create(email=email, defaults={"reason": reason, "source": source})
+    except IntegrityError:
+        entry = Suppression.objects.get(email=email)
+    end_status = {
+        Suppression.Reason.HARD_BOUNCE: Enrollment.Status.BOUNCED,
+        Suppression.Reason.COMPLAINT: Enrollment.Status.UNSUBSCRIBED,
+    }.get(reason)
+    if end_status:
+        for enrollment in Enrollment.objects.select_for_update().filter(email__iexact=email, status__in=LIVE):
+            enrollment.status = end_status
+            enrollment.save(update_fields=["status", "updated_at"])
+            _close_open_deliveries(enrollment)
+    logger.info("suppressed %s (%s)", mask_email(email), reason)
+    return entry

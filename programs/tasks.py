@@ -1,0 +1,26 @@
+"""Celery tasks of the drip scheduler; the logic lives in programs.dispatch."""
+
+from celery import shared_task
+
+from programs import dispatch
+
+
+@shared_task(name="programs.dispatch_due_deliveries", ignore_result=True)
+def dispatch_due_deliveries() -> int:
+    """The beat tick (every minute): one dispatch pass."""
+    return dispatch.dispatch_due_deliveries()
+
+
+@shared_task(
+    bind=True,
+    name="programs.send_delivery",
+    acks_late=True,  # a worker killed mid-send leaves the message to be redelivered
+    reject_on_worker_lost=True,
+    max_retries=dispatch.MAX_RETRIES,
+    ignore_result=True,
+)
+def send_delivery(self, delivery_id: int) -> str:
+    outcome = dispatch.deliver(delivery_id=delivery_id, final_attempt=self.request.retries >= self.max_retries)
+    if outcome is dispatch.Outcome.RETRY:
+        raise self.retry(countdown=dispatch.retry_countdown(self.request.retries))
+    return str(outcome)
