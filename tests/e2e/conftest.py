@@ -41,3 +41,10 @@ def live_server(collected_static) -> Iterator[LiveServer]:
     server = ProjectStackLiveServer("localhost")
     yield server
     server.stop()
+
+
+@pytest.fixture
+def site_url(live_server, settings) -> str:
+    """Absolute links (emails, Stripe's return URLs) point at the live server."""
+    settings.SITE_URL = live_server.url
+    return live_server.url
