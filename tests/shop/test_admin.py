@@ -1,0 +1,158 @@
+"""Staff work in Django admin: shipping, refunds (with their own permission), cancelling, exports."""
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.core import mail
+
+from shop.models import Order, OrderEvent, Product, Refund
+from shop.services import process_stripe_event
+from tests.shop.conftest import checkout
+
+pytestmark = pytest.mark.django_db
+CHANGELIST = "/admin/shop/order/"
+
+
+def staff(username: str, *codenames: str) -> User:
+    user = User.objects.create_user(username, password="pw-for-tests-only", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="shop", codename__in=codenames))
+    return user
+
+
+@pytest.fixture
+def paid_order(stripe_api, foosfoot, django_capture_on_commit_callbacks):
+    result = checkout(foosfoot)
+    session = stripe_api.complete_session(result.session_id, "paid", send_webhook=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        process_stripe_event(event=stripe_api.build_event("checkout.session.completed", session))
+    mail.outbox.clear()
+    return Order.objects.get(pk=result.order.pk)
+
+
+def action(client, name: str, order: Order, **extra):
+    return client.post(CHANGELIST, {"action": name, "_selected_action": [order.pk], **extra})
+
+
+def test_fulfilment_clerk_cannot_refund(client, paid_order, stripe_api):
+    client.force_login(staff("clerk", "view_order", "change_order"))
+    page = client.get(CHANGELIST)
+    assert page.status_code == 200
+    assert "mark_shipped" in page.content.decode()
+    assert "refund_orders" not in page.content.decode()
+    response = action(client, "refund_orders", paid_order, apply="1", amount="10.00")
+    assert response.status_code in (200, 302)
+    assert not Refund.objects.exists()
+    assert stripe_api.refunds == {}
+    assert Order.objects.get(pk=paid_order.pk).status == Order.Status.PAID
+
+
+def test_partial_then_full_refund_from_admin(client, paid_order, stripe_api, django_capture_on_commit_callbacks):
+    client.force_login(staff("manager", "view_order", "change_order", "refund_order"))
+    form = action(client, "refund_orders", paid_order)
+    assert form.status_code == 200
+    assert b"Refund through Stripe" in form.content
+
+    action(client, "refund_orders", paid_order, apply="1", amount="20.00")
+    order = Order.objects.get(pk=paid_order.pk)
+    assert order.status == Order.Status.PARTIALLY_REFUNDED
+    assert order.amount_refunded == Decimal("20.00")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        action(client, "refund_orders", paid_order, apply="1", amount="")
+    order = Order.objects.get(pk=paid_order.pk)
+    assert order.status == Order.Status.REFUNDED
+    assert list(order.refunds.values_list("amount", flat=True)) == [Decimal("20.00"), Decimal("39.00")]
+    assert {r.created_by.username for r in order.refunds.all()} == {"manager"}
+    assert len(stripe_api.refunds) == 2
+    charge = stripe_api.charge(stripe_api.payment_intent(order.payment_intent_id)["latest_charge"])
+    assert charge["amount_refunded"] == 5900
+    events = OrderEvent.objects.filter(order=order, kind="transition").values_list("to_status", "actor")
+    assert list(events)[-2:] == [("partially_refunded", "staff:manager"), ("refunded", "staff:manager")]
+    # The charge.refunded events Stripe sends for these refunds add nothing.
+    with django_capture_on_commit_callbacks(execute=True):
+        process_stripe_event(event=stripe_api.build_event("charge.refunded", charge))
+    assert Refund.objects.count() == 2
+    assert Order.objects.get(pk=order.pk).status == Order.Status.REFUNDED
+
+
+def test_refund_above_what_is_left_is_refused(client, paid_order, stripe_api):
+    client.force_login(staff("manager", "view_order", "change_order", "refund_order"))
+    response = client.post(
+        CHANGELIST,
+        {"action": "refund_orders", "_selected_action": [paid_order.pk], "apply": "1", "amount": "60.00"},
+        follow=True,
+    )
+    assert "Refund between" in response.content.decode()
+    assert not Refund.objects.exists()
+
+
+def test_mark_shipped_through_the_form_emails_tracking(client, paid_order, django_capture_on_commit_callbacks):
+    client.force_login(staff("clerk", "view_order", "change_order"))
+    form = action(client, "mark_shipped", paid_order)
+    assert form.status_code == 200
+    assert b"tracking_number" in form.content
+    with django_capture_on_commit_callbacks(execute=True):
+        action(client, "mark_shipped", paid_order, apply="1", carrier="UPS", tracking_number="1Z999AA10123456784")
+    order = Order.objects.get(pk=paid_order.pk)
+    assert order.status == Order.Status.SHIPPED
+    assert (order.carrier, order.tracking_number) == ("UPS", "1Z999AA10123456784")
+    assert len(mail.outbox) == 1
+    assert "1Z999AA10123456784" in mail.outbox[0].body
+    assert "UPS" in mail.outbox[0].alternatives[0][0]
+    assert f"/orders/{order.token}/" in mail.outbox[0].body
+
+
+def test_cancel_unpaid_releases_stock_and_expires_the_session(client, stripe_api, foosfoot, paid_order):
+    pending = checkout(foosfoot, quantity=3).order
+    assert Product.objects.get(pk=foosfoot.pk).stock == 6
+    client.force_login(staff("clerk", "view_order", "change_order"))
+    client.post(CHANGELIST, {"action": "cancel_unpaid", "_selected_action": [pending.pk, paid_order.pk]})
+    assert Order.objects.get(pk=pending.pk).status == Order.Status.CANCELLED
+    assert Order.objects.get(pk=paid_order.pk).status == Order.Status.PAID
+    assert Product.objects.get(pk=foosfoot.pk).stock == 9
+    assert stripe_api.session(pending.checkout_session_id)["status"] == "expired"
+
+
+def test_csv_export_packing_slip_and_staff_notes(client, paid_order):
+    client.force_login(staff("clerk", "view_order", "change_order"))
+    response = action(client, "export_csv", paid_order)
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert rows[0]["number"] == paid_order.number
+    assert rows[0]["total"] == "59.00"
+    assert rows[0]["lines"] == "1 x FF-1"
+    slip = action(client, "packing_slip", paid_order)
+    assert slip.status_code == 200
+    assert paid_order.number in slip.content.decode()
+    assert "FoosFoot" in slip.content.decode()
+
+    page = client.get(f"{CHANGELIST}{paid_order.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="total"' not in page.content.decode()  # money is read-only
+    client.post(
+        f"{CHANGELIST}{paid_order.pk}/change/",
+        {
+            "staff_notes": "Customer asked for gift wrap.",
+            "needs_attention": "",
+            **{
+                f"{prefix}-{key}": value
+                for prefix in ("lines", "refunds", "events")
+                for key, value in (("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0"))
+            },
+        },
+    )
+    order = Order.objects.get(pk=paid_order.pk)
+    assert order.staff_notes == "Customer asked for gift wrap."
+    assert order.total == Decimal("59.00")
+    assert order.events.filter(kind="note").exists()
+
+
+def test_order_search_and_filters(client, paid_order):
+    client.force_login(staff("clerk", "view_order"))
+    for query in (paid_order.number, paid_order.email, paid_order.payment_intent_id):
+        response = client.get(CHANGELIST, {"q": query})
+        assert paid_order.number in response.content.decode()
+    assert client.get(CHANGELIST, {"status__exact": "paid"}).status_code == 200
