@@ -1,0 +1,68 @@
+"""Reconciliation: a webhook lost for good neither strands stock nor loses a paid order."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
+
+from shop.models import Order, Product, StripeEvent
+from shop.services import fulfil_checkout_session
+from shop.tasks import reconcile_pending_orders
+from tests.shop.conftest import checkout
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_beat_schedule_exists():
+    task = PeriodicTask.objects.get(task="shop.reconcile_pending_orders")
+    assert task.enabled
+    assert task.interval.every == 5
+
+
+def test_lost_webhooks_are_reconciled(stripe_api, foosfoot, django_capture_on_commit_callbacks):
+    paid = checkout(foosfoot, quantity=2)
+    abandoned = checkout(foosfoot, quantity=3)
+    fresh = checkout(foosfoot, quantity=1)
+    stripe_api.complete_session(paid.session_id, "paid", send_webhook=False)  # the webhook never arrives
+    past = timezone.now() - timedelta(minutes=10)
+    Order.objects.filter(pk__in=[paid.order.pk, abandoned.order.pk]).update(checkout_expires_at=past)
+    assert Product.objects.get(pk=foosfoot.pk).stock == 4
+
+    with django_capture_on_commit_callbacks(execute=True):
+        counts = reconcile_pending_orders()  # the task's body, in this process
+
+    assert counts["checked"] == 2
+    assert Order.objects.get(pk=paid.order.pk).status == Order.Status.PAID
+    assert Order.objects.get(pk=abandoned.order.pk).status == Order.Status.CANCELLED
+    assert Order.objects.get(pk=fresh.order.pk).status == Order.Status.PENDING_PAYMENT
+    assert stripe_api.session(abandoned.session_id)["status"] == "expired"
+    assert Product.objects.get(pk=foosfoot.pk).stock == 7
+    assert len(mail.outbox) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reconcile_pending_orders()["checked"] == 0
+
+
+def test_success_page_fulfilment_before_the_webhook(stripe_api, foosfoot, django_capture_on_commit_callbacks):
+    result = checkout(foosfoot)
+    stripe_api.complete_session(result.session_id, "paid", send_webhook=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        order = fulfil_checkout_session(session_id=result.session_id, source="success_page")
+        again = fulfil_checkout_session(session_id=result.session_id, source="success_page")
+    assert order.pk == again.pk
+    assert Order.objects.get(pk=order.pk).status == Order.Status.PAID
+    assert len(mail.outbox) == 1
+    assert fulfil_checkout_session(session_id="cs_test_unknown", session={"id": "cs_test_unknown"}) is None
+
+
+def test_failed_events_are_retried(stripe_api, foosfoot, django_capture_on_commit_callbacks):
+    result = checkout(foosfoot)
+    session = stripe_api.complete_session(result.session_id, "paid", send_webhook=False)
+    event = stripe_api.build_event("checkout.session.completed", session)
+    StripeEvent.objects.create(id=event["id"], type=event["type"], payload=event, state=StripeEvent.State.FAILED)
+    with django_capture_on_commit_callbacks(execute=True):
+        counts = reconcile_pending_orders()
+    assert counts["events_retried"] == 1
+    assert StripeEvent.objects.get().state == StripeEvent.State.PROCESSED
+    assert Order.objects.get(pk=result.order.pk).status == Order.Status.PAID
