@@ -73,7 +73,7 @@ def dispatch_due_deliveries(
     *,
     now: dt.datetime | None = None,
     batch_size: int = BATCH_SIZE,
-    enqueue: Callable[[list[int]], None] = enqueue_sends,
+    enqueue: Callable[[list[int]], None] | None = None,
 ) -> int:
     """One pass: return stuck deliveries, then claim every due one, batch by batch.
 
@@ -81,6 +81,7 @@ def dispatch_due_deliveries(
     so a worker never sees a delivery that is not `sending` yet.
     """
     now = now or timezone.now()
+    enqueue = enqueue or enqueue_sends
     requeue_stuck_deliveries()
     total = 0
     while True:

@@ -1,0 +1,67 @@
+"""Paid order → enrollment → lesson through a real Celery worker on Redis and real SMTP."""
+
+import time
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from programs import dispatch
+from programs.models import Delivery, Enrollment
+from tests.programs.conftest import announce_paid, make_paid_order
+
+pytestmark = pytest.mark.celery
+
+
+def _wait_until(predicate, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.05)
+
+
+def test_paid_order_day0_lesson_through_worker_and_one_click_unsubscribe(
+    celery_worker, mailbox, granted_program, foosfoot
+):
+    order = make_paid_order(foosfoot, email="dana@example.com")
+    announce_paid(order)
+
+    enrollment = Enrollment.objects.get(order=order)
+    assert enrollment.program == granted_program
+    assert enrollment.origin == Enrollment.Origin.ORDER
+    assert enrollment.timezone == "America/New_York"  # from the shipping address
+    day0 = enrollment.deliveries.get(step__day=0)
+
+    # One pass of the scheduler as the beat tick runs it; the send task goes through Redis.
+    assert dispatch.dispatch_due_deliveries(now=day0.due_at) == 1
+    (message,) = mailbox.wait_for(1)
+    _wait_until(lambda: Delivery.objects.get(pk=day0.pk).status == Delivery.Status.SENT)
+
+    day0.refresh_from_db()
+    assert day0.message_id == message["Message-ID"]
+    assert day0.sent_at is not None and day0.attempts == 1
+    assert message["To"] == "dana@example.com"
+    assert message["From"] == settings.PROGRAMS_FROM_EMAIL
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "10 slow points" in text and "<strong>10 slow points</strong>" in html
+    unsubscribe_url = f"{settings.SITE_URL}/programs/{enrollment.token}/unsubscribe/"
+    assert message["List-Unsubscribe"].strip() == f"<{unsubscribe_url}>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "foundations.programs." in message["List-Id"]
+    assert f"/programs/{enrollment.token}/" in text and unsubscribe_url in html  # footer links
+    assert Delivery.objects.filter(enrollment=enrollment, status=Delivery.Status.SENT).count() == 1  # only day 0
+
+    # RFC 8058: a mail client POSTs with no cookie and no CSRF token; 200, no redirect, effective at once.
+    browserless = Client(enforce_csrf_checks=True)
+    response = browserless.post(
+        urlsplit(message["List-Unsubscribe"].strip().strip("<>")).path,
+        data="List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200
+    enrollment.refresh_from_db()
+    assert enrollment.status == Enrollment.Status.UNSUBSCRIBED
+    assert not enrollment.deliveries.filter(status=Delivery.Status.SCHEDULED).exists()
