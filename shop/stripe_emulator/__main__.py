@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         public_url=args.public_url,
         api_version=args.api_version,
         auto_settle_after=args.auto_settle_after,
+        log_requests=True,
     )
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

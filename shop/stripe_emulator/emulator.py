@@ -207,6 +207,7 @@ class StripeEmulator:
         sweep_interval: float = 0.5,
         delivery_timeout: float = 10.0,
         auto_settle_after: float | None = None,
+        log_requests: bool = False,
     ) -> None:
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
@@ -220,6 +221,8 @@ class StripeEmulator:
         self.sweep_interval = sweep_interval
         self.delivery_timeout = delivery_timeout
         self.auto_settle_after = auto_settle_after
+        # INFO lines per API call and webhook attempt (the CLI turns this on); DEBUG otherwise
+        self.log_level = logging.INFO if log_requests else logging.DEBUG
 
         self._lock = threading.RLock()
         self._deliveries_changed = threading.Condition(self._lock)
@@ -260,7 +263,7 @@ class StripeEmulator:
         self._threads = [serve, sweep]
         for thread in self._threads:
             thread.start()
-        logger.info("Stripe emulator listening on %s", self.base_url)
+        logger.log(self.log_level, "Stripe emulator listening on %s", self.base_url)
         return self
 
     def stop(self) -> None:
@@ -1043,7 +1046,7 @@ class StripeEmulator:
         with self._lock:
             self.deliveries.append((event.get("id", ""), event.get("type", ""), status))
             self._deliveries_changed.notify_all()
-        logger.info("Stripe emulator: webhook %s %s -> %s", event.get("id"), event.get("type"), status)
+        logger.log(self.log_level, "Stripe emulator: webhook %s %s -> %s", event.get("id"), event.get("type"), status)
         return status
 
     def deliver_event(self, event: dict[str, Any]) -> None:

@@ -530,9 +530,10 @@ def test_a_failed_delayed_payment_sends_async_payment_failed(client, stripe_api,
 
     stripe_api.complete_session(session.id, outcome="delayed_failed")
 
-    completed, failed = receiver.wait_for(2)
-    assert completed.type == "checkout.session.completed"
-    assert failed.type == "checkout.session.async_payment_failed"
+    # each event has its own delivery thread: like Stripe, no order is promised
+    events = {event.type: event for event in receiver.wait_for(2)}
+    assert set(events) == {"checkout.session.completed", "checkout.session.async_payment_failed"}
+    failed = events["checkout.session.async_payment_failed"]
     assert failed.data.object.payment_status == "unpaid"
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.refunds.create(params={"payment_intent": failed.data.object.payment_intent})
@@ -635,3 +636,43 @@ def test_the_emulator_can_run_standalone_as_a_context_manager():
         client = stripe.StripeClient(SECRET_KEY, base_addresses={"api": emulator.base_url})
         session = client.v1.checkout.sessions.create(params=session_params())
         assert emulator.session(session.id)["status"] == "open"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/v1/checkout/sessions", b"line_items=abc&mode=payment"),
+        ("POST", "/v1/checkout/sessions", b"line_items[0]=x&mode=payment"),
+        ("POST", "/v1/checkout/sessions", b"metadata=x&metadata[a]=1"),
+        ("POST", "/v1/checkout/sessions", b"a[=1"),
+        ("POST", "/v1/checkout/sessions", b"\xff\xfe\x00"),
+        ("POST", "/v1/checkout/sessions", b"mode=payment&expires_at=99999999999999999999999"),
+        ("POST", "/v1/refunds", b"payment_intent=pi_x&amount=-5"),
+        ("POST", "/v1/refunds", b"amount[x]=1"),
+        ("GET", "/v1/checkout/sessions/cs_x?expand[]=nothing", None),
+        ("GET", "/v1/unknown", None),
+        ("DELETE", "/v1/checkout/sessions", None),
+    ],
+)
+def test_malformed_api_requests_get_a_stripe_shaped_4xx(stripe_api, method, path, body):
+    request = Request(
+        f"{stripe_api.base_url}{path}", data=body, method=method, headers={"Authorization": f"Bearer {SECRET_KEY}"}
+    )
+    try:
+        with browser.open(request, timeout=10) as response:
+            status, payload = response.status, response.read()
+    except HTTPError as error:
+        status, payload = error.code, error.read()
+
+    assert 400 <= status < 500
+    assert set(json.loads(payload)["error"]) >= {"type", "message"}
+    assert stripe_api.sessions == {}
+
+
+def test_webhooks_reach_the_live_servers_endpoint(stripe_webhooks_to_live_server):
+    emulator = stripe_webhooks_to_live_server
+    event = emulator.build_event("customer.created", {"id": "cus_123", "object": "customer"})
+
+    emulator.deliver_event(event)
+
+    assert emulator.wait_for_deliveries() == [(event["id"], "customer.created", 200)]
