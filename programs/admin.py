@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -22,8 +23,12 @@ class ProgramForm(forms.ModelForm):
         fields = ["name", "slug", "description", "is_active", "is_public", "send_hour", "send_weekdays", "granted_by"]
 
 
+_URL_HTTPS = {models.URLField: {"assume_scheme": "https"}}
+
+
 class StepInline(admin.StackedInline):
     model = Step
+    formfield_overrides = _URL_HTTPS
     extra = 0
     ordering = ["day"]
     fields = ["day", "subject", "body", "video_url", "preview_link"]
@@ -58,6 +63,7 @@ class ProgramAdmin(admin.ModelAdmin):
 
 @admin.register(Step)
 class StepAdmin(admin.ModelAdmin):
+    formfield_overrides = _URL_HTTPS
     list_display = ["subject", "program", "day"]
     list_filter = ["program"]
     search_fields = ["subject", "body"]
