@@ -23,7 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--public-url", default=None, help="base URL browsers use for the pay page, if not host:port")
     parser.add_argument("--api-version", default=DEFAULT_API_VERSION)
     parser.add_argument("--auto-settle-after", type=float, default=None, help="settle delayed payments after N seconds")
-    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no line per API call and webhook attempt")
+    parser.add_argument("-v", "--verbose", action="store_true", help="also log every HTTP request")
     args = parser.parse_args(argv)
 
     logging.basicConfig(
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         public_url=args.public_url,
         api_version=args.api_version,
         auto_settle_after=args.auto_settle_after,
-        log_requests=True,
+        log_requests=not args.quiet,
     )
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

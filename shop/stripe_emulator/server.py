@@ -117,7 +117,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-        body = json.dumps(payload, indent=2).encode()
+        body = json.dumps(payload).encode()  # compact: indent would switch json to its slow pure-Python encoder
         self._send(status, body, "application/json", headers)
 
     def _send_html(self, status: int, html: str) -> None:
