@@ -239,3 +239,17 @@ class FaqEntry(models.Model):
 
     def get_absolute_url(self) -> str:
         return f"{reverse('content:faq')}#faq-{self.pk}"
+
+
+def touch_articles(*, pks=None, faq_entry: FaqEntry | None = None, tag: Tag | None = None) -> None:
+    """Move `updated_at` of the articles that show a changed link, FAQ entry or tag."""
+    articles = Article.objects.all()
+    if pks is not None:
+        articles = articles.filter(pk__in=[pk for pk in pks if pk is not None])
+    elif faq_entry is not None:
+        articles = articles.filter(faq_entries=faq_entry)
+    elif tag is not None:
+        articles = articles.filter(tags=tag)
+    else:
+        return
+    Article.objects.filter(pk__in=articles.values("pk")).update(updated_at=timezone.now())

@@ -49,3 +49,23 @@ def faq_entries_for_product(product) -> list[FaqEntry]:
     if product is None or product.pk is None:
         return []
     return list(FaqEntry.objects.published().filter(products=product).order_by("category__position", "position", "pk"))
+
+
+def live_article_version(slug: str) -> tuple | None:
+    """What decides an article page's content, in one indexed query: the row's
+    timestamps (`updated_at` moves with its links, FAQ and tags; see signals.py) and
+    the featured product's shown fields. None when no live article has this slug."""
+    return (
+        Article.objects.published()
+        .filter(slug=slug)
+        .values_list(
+            "pk",
+            "updated_at",
+            "published_at",
+            "featured_product_id",
+            "featured_product__slug",
+            "featured_product__name",
+            "featured_product__is_active",
+        )
+        .first()
+    )

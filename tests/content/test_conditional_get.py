@@ -53,3 +53,52 @@ def test_unpublished_article_does_not_answer_304(client):
     etag = client.get("/blog/cond/")["ETag"]
     Article.objects.filter(pk=article.pk).update(status=Article.Status.DRAFT)
     assert client.get("/blog/cond/", headers={"If-None-Match": etag}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["link_title", "link_deleted", "faq_detached", "faq_attached", "tag_renamed", "tag_removed", "product_renamed"],
+)
+def test_article_page_never_serves_stale_after_related_edits(client, product, change):
+    """The page is cached and revalidated by the article row; edits elsewhere must move it."""
+    from tests.factories import FaqEntryFactory, FurtherReadingFactory, TagFactory
+
+    tag = TagFactory(name="Old tag name")
+    article = ArticleFactory(slug="cond", tags=[tag], featured_product=product)
+    link = FurtherReadingFactory(article=article, title="Old link title")
+    entry = FaqEntryFactory(articles=[article], question="Old question?")
+    spare = FaqEntryFactory(question="New question?")
+    first = client.get("/blog/cond/")
+    etag, before = first["ETag"], first.content.decode()
+
+    if change == "link_title":
+        link.title = "New link title"
+        link.save()
+        expected = "New link title"
+    elif change == "link_deleted":
+        link.delete()
+        expected = None
+    elif change == "faq_detached":
+        entry.articles.remove(article)
+        expected = None
+    elif change == "faq_attached":
+        article.faq_entries.add(spare)
+        expected = "New question?"
+    elif change == "tag_renamed":
+        tag.name = "New tag name"
+        tag.save()
+        expected = "New tag name"
+    elif change == "tag_removed":
+        article.tags.clear()
+        expected = None
+    else:
+        product.name = "FoosFoot Pro"
+        product.save()
+        expected = "FoosFoot Pro"
+
+    response = client.get("/blog/cond/", headers={"If-None-Match": etag})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html != before
+    if expected:
+        assert expected in html

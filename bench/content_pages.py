@@ -1,0 +1,164 @@
+"""Requests per second of the blog article page and /faq/ beside /healthz, under gunicorn on PostgreSQL.
+
+    .venv/bin/python -m bench.content_pages [--seconds 5] [--clients 6] [--workers 3]
+
+Creates a throw-away PostgreSQL database, migrates and seeds it (the demo article
+and FAQ plus 50 more articles), starts gunicorn on 127.0.0.1 (a free port, 3 sync
+workers as in the Dockerfile), then runs a bounded load per URL: `--clients`
+processes, each one keep-alive HTTP connection (http.client), requests in a loop
+for `--seconds`. Prints requests/s per URL and its ratio to /healthz (goal:
+article ≥ 0.5× healthz), then stops gunicorn and drops the database.
+"""
+
+import argparse
+import http.client
+import multiprocessing
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+DB_NAME = "bench_hodhod_content"
+PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "postgres", "autocommit": True}
+
+URLS = [
+    ("trivial /healthz", "/healthz"),
+    ("article /blog/<slug>/", "/blog/weak-feet-and-back-pain/"),
+    ("faq /faq/", "/faq/"),
+    ("blog list /blog/", "/blog/"),
+    ("api /api/articles/", "/api/articles/"),
+]
+
+SEED = """
+from datetime import timedelta
+from django.utils import timezone
+from content.demo import seed_demo
+from content.models import Article, Tag
+seed_demo()
+tags = list(Tag.objects.all())
+for n in range(50):
+    a = Article.objects.create(
+        title=f"Bench article {n}", summary="A summary for the benchmark.",
+        body_markdown="## Heading\\n\\n" + "Some words about feet and backs. " * 150,
+        status="published", published_at=timezone.now() - timedelta(days=n + 2), author_name="Bench")
+    a.tags.add(*tags)
+print(Article.objects.count(), "articles")
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_env(port: int) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
+        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/3"),
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
+        "STRIPE_SECRET_KEY": "sk_test_bench",
+        "STRIPE_WEBHOOK_SECRET": "whsec_bench",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SITE_URL": f"http://127.0.0.1:{port}",
+        "SECURE_SSL_REDIRECT": "0",
+    }
+
+
+def hammer(args: tuple[int, str, float]) -> tuple[int, int]:
+    """One client: a keep-alive connection, GET in a loop until the time is up."""
+    port, path, seconds = args
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    done = errors = 0
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        try:
+            conn.request("GET", path)
+            response = conn.getresponse()
+            response.read()
+            if response.status == 200:
+                done += 1
+            else:
+                errors += 1
+        except (OSError, http.client.HTTPException):
+            errors += 1
+            conn.close()
+    conn.close()
+    return done, errors
+
+
+def measure(pool, port: int, path: str, clients: int, seconds: float) -> tuple[float, int]:
+    pool.map(hammer, [(port, path, 0.5)] * clients)  # warm-up: connections, caches, imports
+    started = time.perf_counter()
+    results = pool.map(hammer, [(port, path, seconds)] * clients)
+    elapsed = time.perf_counter() - started
+    return sum(r[0] for r in results) / elapsed, sum(r[1] for r in results)
+
+
+def wait_until_up(port: int, proc: subprocess.Popen) -> None:
+    for _ in range(200):
+        if proc.poll() is not None:
+            raise SystemExit("gunicorn exited early")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("gunicorn did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--clients", type=int, default=6)
+    parser.add_argument("--workers", type=int, default=3)
+    args = parser.parse_args()
+
+    port = free_port()
+    env = server_env(port)
+    with psycopg.connect(**PG) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    server = None
+    try:
+        subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+        subprocess.run([PYTHON, "manage.py", "shell", "-c", SEED], cwd=ROOT, env=env, check=True)
+        server = subprocess.Popen(
+            [PYTHON, "-m", "gunicorn", "hodhod.wsgi:application", "--bind", f"127.0.0.1:{port}",
+             "--workers", str(args.workers), "--log-level", "warning"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        wait_until_up(port, server)
+        print(
+            f"gunicorn {args.workers} sync workers, PostgreSQL, {args.clients} keep-alive clients, "
+            f"{args.seconds:g}s per URL, {os.cpu_count()} CPUs"
+        )
+        rates = {}
+        with multiprocessing.get_context("spawn").Pool(args.clients) as pool:
+            for label, path in URLS:
+                rate, errors = measure(pool, port, path, args.clients, args.seconds)
+                rates[label] = rate
+                baseline = rates[URLS[0][0]]
+                print(f"{label:24} {rate:8.1f} req/s   ratio {rate / baseline:5.2f}   errors {errors}")
+        article = rates[URLS[1][0]] / rates[URLS[0][0]]
+        print(f"article / trivial = {article:.2f} (goal ≥ 0.50: {'met' if article >= 0.5 else 'NOT met'})")
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        with psycopg.connect(**PG) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()

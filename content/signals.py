@@ -1,0 +1,42 @@
+"""Keep `Article.updated_at` true to everything its page shows.
+
+An article page is revalidated (ETag/Last-Modified) and its rendered fragments
+cached by one cheap query on the article row. That holds only if editing what
+the page shows besides the row — its FAQ entries, links, tags — moves the
+article's `updated_at` too ("touch the parent"). These receivers do that.
+"""
+
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.dispatch import receiver
+
+from content.models import Article, FaqEntry, FurtherReading, Tag, touch_articles
+
+
+@receiver([post_save, post_delete], sender=FurtherReading)
+def _link_changed(sender, instance: FurtherReading, **kwargs):
+    touch_articles(pks=[instance.article_id])
+
+
+@receiver(post_save, sender=FaqEntry)
+@receiver(pre_delete, sender=FaqEntry)
+def _faq_entry_changed(sender, instance: FaqEntry, **kwargs):
+    touch_articles(faq_entry=instance)
+
+
+@receiver(post_save, sender=Tag)
+@receiver(pre_delete, sender=Tag)
+def _tag_changed(sender, instance: Tag, **kwargs):
+    touch_articles(tag=instance)
+
+
+@receiver(m2m_changed, sender=FaqEntry.articles.through)
+@receiver(m2m_changed, sender=Article.tags.through)
+def _article_relations_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs):
+    if action not in {"post_add", "post_remove", "pre_clear"}:
+        return
+    if isinstance(instance, Article):
+        touch_articles(pks=[instance.pk])
+    elif action == "pre_clear":  # a FAQ entry or tag dropping all its articles
+        touch_articles(faq_entry=instance) if isinstance(instance, FaqEntry) else touch_articles(tag=instance)
+    else:
+        touch_articles(pks=pk_set or [])
