@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--public-url", default=None, help="base URL browsers use for the pay page, if not host:port")
     parser.add_argument("--api-version", default=DEFAULT_API_VERSION)
     parser.add_argument("--auto-settle-after", type=float, default=None, help="settle delayed payments after N seconds")
+    parser.add_argument("--max-attempts", type=int, default=5, help="webhook delivery attempts per event")
+    parser.add_argument("--retry-delay", type=float, default=1.0, help="first retry after N s, doubling each time")
     parser.add_argument("-q", "--quiet", action="store_true", help="no line per API call and webhook attempt")
     parser.add_argument("-v", "--verbose", action="store_true", help="also log every HTTP request")
     args = parser.parse_args(argv)
@@ -40,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         api_version=args.api_version,
         auto_settle_after=args.auto_settle_after,
         log_requests=not args.quiet,
+        max_attempts=args.max_attempts,
+        retry_delay=args.retry_delay,
     )
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

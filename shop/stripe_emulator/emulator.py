@@ -1138,7 +1138,11 @@ def _string(params: dict[str, Any], name: str) -> str | None:
 
 def _url(params: dict[str, Any], name: str) -> str | None:
     value = _string(params, name)
-    if value is not None and not value.startswith(("http://", "https://")):
+    if value is not None and (
+        not value.startswith(("http://", "https://"))
+        or len(value) > 5000
+        or any(ord(ch) <= 32 or ord(ch) == 127 for ch in value)  # it ends up in a Location header
+    ):
         raise StripeError(f"Not a valid URL: {name}", code="url_invalid", param=name)
     return value
 

@@ -255,6 +255,8 @@ def test_an_api_key_is_required(stripe_api):
         ({"line_items": None}, "line_items"),
         ({"mode": None}, "mode"),
         ({"customer_email": "not-an-email"}, "customer_email"),
+        ({"success_url": "http://shop.test/ok\r\nSet-Cookie: x=1"}, "success_url"),
+        ({"cancel_url": "javascript:alert(1)"}, "cancel_url"),
         ({"expires_at": int(time.time()) - 10}, "expires_at"),
         ({"colour": "red"}, "colour"),
         (
