@@ -167,7 +167,7 @@ def release_stock(*, order: Order) -> bool:
 
 def _announce_paid(order_id: int) -> None:
     order = Order.objects.get(pk=order_id)
-    deliver_order_email(order_id=order_id, kind="confirmation")
+    deliver_order_email(order_id=order_id, kind="confirmation", order=order)
     for receiver, result in order_paid.send_robust(sender=Order, order=order):
         if isinstance(result, Exception):
             logger.error("order_paid receiver %r failed for %s: %r", receiver, order.number, result)
@@ -201,10 +201,10 @@ def send_order_email(*, order: Order, kind: str) -> str:
     return message_id
 
 
-def deliver_order_email(*, order_id: int, kind: str) -> None:
+def deliver_order_email(*, order_id: int, kind: str, order: Order | None = None) -> None:
     """Send now; if the mail server is down, hand it to a retrying Celery task."""
     try:
-        send_order_email(order=Order.objects.get(pk=order_id), kind=kind)
+        send_order_email(order=order or Order.objects.get(pk=order_id), kind=kind)
     except Exception:
         logger.exception("sending the %s email for order %s failed; queueing a retry", kind, order_id)
         from shop.tasks import send_order_email_task
@@ -674,13 +674,17 @@ def process_stripe_event(*, event: dict) -> str:
     obj = (event.get("data") or {}).get("object") or {}
     try:
         with transaction.atomic():
-            StripeEvent.objects.get_or_create(
-                id=event_id,
-                defaults={
-                    "type": event["type"][:100],
-                    "payload": event,
-                    "payment_intent_id": _id_of(obj.get("payment_intent")) if isinstance(obj, dict) else "",
-                },
+            # INSERT … ON CONFLICT DO NOTHING: a concurrent duplicate waits here until the first commits.
+            StripeEvent.objects.bulk_create(
+                [
+                    StripeEvent(
+                        id=event_id,
+                        type=event["type"][:100],
+                        payload=event,
+                        payment_intent_id=_id_of(obj.get("payment_intent")) if isinstance(obj, dict) else "",
+                    )
+                ],
+                ignore_conflicts=True,
             )
             stored = StripeEvent.objects.select_for_update().get(pk=event_id)
             if stored.state in (StripeEvent.State.PROCESSED, StripeEvent.State.IGNORED):

@@ -1,0 +1,92 @@
+"""Stripe webhook events acknowledged per second beside /healthz, under gunicorn on PostgreSQL.
+
+    .venv/bin/python -m bench.shop_webhooks [--clients 4] [--per-client 50] [--workers 2] [--threads 4]
+
+Creates a throw-away database, starts the Stripe emulator and gunicorn on free
+127.0.0.1 ports and prepares `clients × per-client` real orders: API cart →
+checkout (a Checkout Session on the emulator) → paid on the emulator's hosted page
+(no webhook URL, so nothing is delivered yet) → the completed session fetched from
+the emulator. Then, each client process on one keep-alive connection, bounded loops of:
+GET /healthz; POST /stripe/webhook/ with a freshly signed `checkout.session.completed`
+for each order (verify, store once, lock, mark paid, build the confirmation email);
+and the same events again (duplicates: verify, find stored, answer). Prints the rates
+and their ratios to /healthz, then stops the servers and drops the database.
+"""
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import time
+
+from bench.shop_harness import (
+    WEBHOOK_SECRET,
+    checkout_loop,
+    healthz_loop,
+    make_carts,
+    pay_sessions,
+    rate,
+    request,
+    shop_server,
+)
+from shop.stripe_emulator import sign_payload
+
+
+def event_for(session: dict, index: int) -> dict:
+    return {
+        "id": f"evt_bench_{index:08d}_{session['id'][-8:]}",
+        "object": "event",
+        "api_version": "2026-10-28.endive",
+        "created": int(time.time()),
+        "livemode": False,
+        "type": "checkout.session.completed",
+        "data": {"object": session},
+    }
+
+
+def webhook_loop(args: tuple[int, list[dict]]) -> tuple[int, int, float]:
+    """One client: POST each event once, signed just before sending (the signature is time-stamped)."""
+    port, events = args
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    payloads = [json.dumps(event).encode() for event in events]
+    ok = errors = 0
+    started = time.perf_counter()
+    for payload in payloads:
+        headers = {"Content-Type": "application/json", "Stripe-Signature": sign_payload(payload, WEBHOOK_SECRET)}
+        status, _ = request(conn, "POST", "/stripe/webhook/", payload, headers)
+        ok, errors = (ok + 1, errors) if status == 200 else (ok, errors + 1)
+    return ok, errors, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--per-client", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args()
+
+    server = shop_server("bench_hodhod_shop_webhooks", args.workers, args.threads)
+    with server as (port, emulator_port), multiprocessing.Pool(args.clients) as pool:
+        carts = pool.map(make_carts, [(port, args.per_client)] * args.clients)
+        checkouts = pool.map(checkout_loop, [(port, tokens) for tokens in carts])
+        session_ids = [[c["checkout_session_id"] for c in done] for done, _, _ in checkouts]
+        sessions = pool.map(pay_sessions, [(emulator_port, ids) for ids in session_ids])
+        batches = [
+            [event_for(session, n * 100_000 + i) for i, session in enumerate(batch)] for n, batch in enumerate(sessions)
+        ]
+        pool.map(healthz_loop, [(port, 50)] * args.clients)  # warm-up
+        healthz, *_ = rate(pool.map(healthz_loop, [(port, args.per_client * 4)] * args.clients))
+        first, first_ok, first_errors = rate(pool.map(webhook_loop, [(port, b) for b in batches]))
+        dup, dup_ok, dup_errors = rate(pool.map(webhook_loop, [(port, b) for b in batches]))
+
+    print(f"gunicorn {args.workers} workers × {args.threads} threads, {args.clients} clients, PostgreSQL")
+    print(f"  /healthz                               {healthz:8.1f} req/s")
+    print(f"  webhook, first delivery (order paid)   {first:8.1f} events/s  ({first_ok} ok, {first_errors} errors)")
+    print(f"  webhook, duplicate delivery            {dup:8.1f} events/s  ({dup_ok} ok, {dup_errors} errors)")
+    print(f"  ratio first / healthz                  {first / healthz:8.3f}")
+    print(f"  ratio duplicate / healthz              {dup / healthz:8.3f}")
+
+
+if __name__ == "__main__":
+    main()
