@@ -1,0 +1,123 @@
+"""Lessons per second through Django's SMTP backend beside a plain smtplib loop, same SMTP sink.
+
+    .venv/bin/python -m bench.programs_smtp [--count 2000]
+
+Starts an aiosmtpd sink on a free local port (the one the tests use), then sends
+`--count` lesson emails three ways and prints messages/second:
+
+1. `hodhod.mail.send_templated_email` with the lesson templates (render text+HTML,
+   Markdown → sanitised HTML, build the MIME message, RFC 8058 headers) over one
+   reused Django SMTP connection;
+2. the same, opening a new connection per message (what one send task does);
+3. a plain `smtplib` loop sending one pre-built message's bytes over one session
+   (the floor: only the SMTP conversation).
+
+The ratio of (1) to (3) shows what Django's rendering and backend cost per lesson.
+No database is needed: the program and step are unsaved model instances.
+"""
+
+import argparse
+import os
+import smtplib
+import sys
+import time
+
+
+def _configure_django(port: int) -> None:
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
+    os.environ.setdefault("STRIPE_SECRET_KEY", "sk_test_bench")
+    os.environ.setdefault("STRIPE_WEBHOOK_SECRET", "whsec_bench")
+    os.environ.setdefault("ALLOWED_HOSTS", "localhost")
+    os.environ.setdefault("SITE_URL", "https://shop.hodhod.example")
+    os.environ["DEBUG"] = "0"
+    os.environ["LOG_LEVEL"] = "WARNING"
+    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.smtp.EmailBackend"
+    os.environ["EMAIL_HOST"] = "127.0.0.1"
+    os.environ["EMAIL_PORT"] = str(port)
+    os.environ["EMAIL_USE_TLS"] = "0"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hodhod.settings")
+    import django
+
+    django.setup()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=2000)
+    args = parser.parse_args()
+    count = args.count
+
+    import logging
+
+    from tests.fixtures.mail import SmtpSink
+
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    sink = SmtpSink()
+    sink.start()
+    try:
+        _configure_django(sink.port)
+        from django.conf import settings
+        from django.core.mail import get_connection
+
+        from hodhod.mail import send_templated_email
+        from programs import demo, lessons
+        from programs.models import Enrollment, Program, Step
+
+        program = Program(name="FoosFoot Foundations", slug="foosfoot-foundations")
+        subject, why, drills = demo.FOUNDATIONS[3]
+        step = Step(program=program, day=3, subject=subject, body=demo._body(why, drills))
+        enrollment = Enrollment(program=program, email="reader@example.com", name="Dana", token="t" * 43)
+
+        def lesson_kwargs(n: int) -> dict:
+            unsubscribe = f"{settings.SITE_URL}/programs/{enrollment.token}/unsubscribe/"
+            return {
+                "to": f"reader{n}@example.com",
+                "subject": step.subject,
+                "template": "programs/email/lesson",
+                "context": lessons.step_context(
+                    step, manage=f"{settings.SITE_URL}/programs/{enrollment.token}/", unsubscribe=unsubscribe
+                ),
+                "from_email": settings.PROGRAMS_FROM_EMAIL,
+                "headers": lessons.list_headers(
+                    program_slug=program.slug, program_name=program.name, unsubscribe=unsubscribe
+                ),
+            }
+
+        send_templated_email(**lesson_kwargs(0))  # warm the template cache
+
+        results = {}
+        received_before = len(sink.collector.raw)
+        started = time.perf_counter()
+        with get_connection() as connection:
+            for n in range(count):
+                send_templated_email(**lesson_kwargs(n), connection=connection)
+        results["django, one connection"] = count / (time.perf_counter() - started)
+
+        fresh = max(count // 4, 1)
+        started = time.perf_counter()
+        for n in range(fresh):
+            send_templated_email(**lesson_kwargs(n))
+        results["django, connection per lesson"] = fresh / (time.perf_counter() - started)
+
+        raw = sink.collector.raw[-1]
+        started = time.perf_counter()
+        with smtplib.SMTP("127.0.0.1", sink.port) as client:
+            for n in range(count):
+                client.sendmail("coach@hodhod.example", [f"reader{n}@example.com"], raw)
+        results["plain smtplib, one session"] = count / (time.perf_counter() - started)
+
+        received = len(sink.collector.raw) - received_before
+        assert received == 2 * count + fresh, f"sink received {received}"
+    finally:
+        sink.stop()
+
+    print(f"lesson size: {len(raw):,} bytes; {count:,} lessons per run (per-connection run: {fresh:,})")
+    for name, rate in results.items():
+        print(f"  {name:<32} {rate:8.0f} lessons/s")
+    ratio = results["django, one connection"] / results["plain smtplib, one session"]
+    print(f"ratio django (one connection) / plain smtplib: {ratio:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
