@@ -5,7 +5,8 @@ hosted pay page, and signed webhook deliveries. Standard library only; no Django
     client = stripe.StripeClient("sk_test_x", base_addresses={"api": emu.base_url})
 """
 
-from .emulator import DEFAULT_API_VERSION, StripeEmulator, StripeError
+from .emulator import DEFAULT_API_VERSION, StripeEmulator
+from .params import StripeError
 from .signing import sign_payload
 
 __all__ = ["DEFAULT_API_VERSION", "StripeEmulator", "StripeError", "sign_payload"]

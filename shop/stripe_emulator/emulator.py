@@ -1,10 +1,10 @@
 """The emulator's state and behaviour: Checkout Sessions, PaymentIntents,
-Charges, Refunds and the events they cause. The HTTP layer is in server.py.
+Charges, Refunds and the events they cause.
 
 All state lives behind one re-entrant lock, so concurrent requests (the shop
 creating forty sessions at once) and the test thread's helpers never see a
 half-made object. Objects are stored in Stripe's JSON shape and handed out as
-deep copies.
+copies. Parameter checks are in params.py, the HTTP layer in server.py.
 """
 
 from __future__ import annotations
@@ -12,15 +12,28 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import re
-import secrets
-import string
 import threading
 import time
 from typing import Any
-from urllib.error import HTTPError, URLError
-from urllib.request import HTTPRedirectHandler, ProxyHandler, Request, build_opener
 
+from .delivery import post_event
+from .objects import clone, format_amount, new_id
+from .params import (
+    EMAIL,
+    MAX_EXPIRY_SECONDS,
+    REFUND_CREATE_PARAMS,
+    REFUND_REASONS,
+    SESSION_CREATE_PARAMS,
+    StripeError,
+    allowed_countries_param,
+    integer_param,
+    line_items_param,
+    metadata_param,
+    no_such,
+    shipping_amount_param,
+    string_param,
+    url_param,
+)
 from .signing import sign_payload
 
 logger = logging.getLogger("shop.stripe_emulator")
@@ -28,89 +41,7 @@ logger = logging.getLogger("shop.stripe_emulator")
 # The API version the emulator reports in events unless told otherwise.
 DEFAULT_API_VERSION = "2026-10-28.endive"
 
-# Currencies whose amounts have no minor unit (https://docs.stripe.com/currencies#zero-decimal).
-ZERO_DECIMAL_CURRENCIES = frozenset(
-    {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"}
-)
-
 OUTCOMES = ("paid", "delayed", "delayed_succeeded", "delayed_failed")
-
-# Real Stripe accepts these top-level parameters on POST /v1/checkout/sessions.
-# The emulator acts on a subset and accepts the rest silently, but refuses a
-# name Stripe would refuse, so a typo fails here as it would in production.
-SESSION_CREATE_PARAMS = frozenset(
-    {
-        "adaptive_pricing",
-        "after_expiration",
-        "allow_promotion_codes",
-        "allowed_payment_method_types",
-        "automatic_tax",
-        "billing_address_collection",
-        "branding_settings",
-        "cancel_url",
-        "client_reference_id",
-        "consent_collection",
-        "currency",
-        "custom_fields",
-        "custom_text",
-        "customer",
-        "customer_account",
-        "customer_creation",
-        "customer_email",
-        "customer_update",
-        "discounts",
-        "excluded_payment_method_types",
-        "expand",
-        "expires_at",
-        "integration_identifier",
-        "invoice_creation",
-        "line_items",
-        "locale",
-        "managed_payments",
-        "metadata",
-        "mode",
-        "name_collection",
-        "optional_items",
-        "origin_context",
-        "payment_intent_data",
-        "payment_method_collection",
-        "payment_method_configuration",
-        "payment_method_data",
-        "payment_method_options",
-        "payment_method_types",
-        "permissions",
-        "phone_number_collection",
-        "redirect_on_completion",
-        "return_url",
-        "saved_payment_method_options",
-        "setup_intent_data",
-        "shipping_address_collection",
-        "shipping_options",
-        "submit_type",
-        "subscription_data",
-        "success_url",
-        "tax_id_collection",
-        "ui_mode",
-        "wallet_options",
-    }
-)
-REFUND_CREATE_PARAMS = frozenset(
-    {
-        "amount",
-        "charge",
-        "currency",
-        "customer",
-        "expand",
-        "instructions_email",
-        "metadata",
-        "origin",
-        "payment_intent",
-        "reason",
-        "refund_application_fee",
-        "reverse_transfer",
-    }
-)
-REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 
 # What the hosted page fills in unless the payer changes it.
 DEFAULT_PAYER = {
@@ -123,69 +54,6 @@ DEFAULT_PAYER = {
     "postal_code": "10118",
     "country": "US",
 }
-
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
-_CURRENCY = re.compile(r"^[a-z]{3}$")
-_ID_ALPHABET = string.ascii_letters + string.digits
-MAX_EXPIRY_SECONDS = 24 * 60 * 60
-
-
-class StripeError(Exception):
-    """A refusal shaped like Stripe's: `{"error": {"type", "message", "code", "param"}}`."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int = 400,
-        type: str = "invalid_request_error",  # noqa: A002 - Stripe's field name
-        code: str | None = None,
-        param: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.type = type
-        self.code = code
-        self.param = param
-
-    def body(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"type": self.type, "message": self.message}
-        if self.code:
-            error["code"] = self.code
-            error["doc_url"] = f"https://stripe.com/docs/error-codes/{self.code.replace('_', '-')}"
-        if self.param:
-            error["param"] = self.param
-        return {"error": error}
-
-
-def _clone(value: Any) -> Any:
-    """A deep copy of JSON-shaped data (all the emulator stores); far faster than copy.deepcopy."""
-    return json.loads(json.dumps(value))
-
-
-def new_id(prefix: str, length: int = 24) -> str:
-    # one urandom call per id (secrets.choice would make one per character); the modulo bias is harmless here
-    return prefix + "".join(_ID_ALPHABET[byte % 62] for byte in secrets.token_bytes(length))
-
-
-def format_amount(amount: int, currency: str) -> str:
-    """`1999, "eur"` -> `"19.99 EUR"` (no locale: the page is for developers)."""
-    code = currency.upper()
-    if currency.lower() in ZERO_DECIMAL_CURRENCIES:
-        return f"{amount} {code}"
-    return f"{amount // 100}.{amount % 100:02d} {code}"
-
-
-class _NoRedirect(HTTPRedirectHandler):
-    # Stripe counts a redirect answer to a webhook as a failed delivery.
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-# No proxies (the webhook is local) and no redirects.
-_webhook_opener = build_opener(ProxyHandler({}), _NoRedirect)
 
 
 class StripeEmulator:
@@ -347,19 +215,19 @@ class StripeEmulator:
     def session(self, session_id: str) -> dict[str, Any]:
         """A copy of a Checkout Session as the API would answer it (KeyError if unknown)."""
         with self._lock:
-            return _clone(self.sessions[session_id])
+            return clone(self.sessions[session_id])
 
     def payment_intent(self, payment_intent_id: str) -> dict[str, Any]:
         with self._lock:
-            return _clone(self.payment_intents[payment_intent_id])
+            return clone(self.payment_intents[payment_intent_id])
 
     def charge(self, charge_id: str) -> dict[str, Any]:
         with self._lock:
-            return _clone(self.charges[charge_id])
+            return clone(self.charges[charge_id])
 
     def session_line_items(self, session_id: str) -> list[dict[str, Any]]:
         with self._lock:
-            return _clone(self.line_items[session_id])
+            return clone(self.line_items[session_id])
 
     def _find(self, object_id: str) -> dict[str, Any] | None:
         for store in (self.sessions, self.payment_intents, self.charges, self.refunds):
@@ -369,7 +237,7 @@ class StripeEmulator:
 
     def expand(self, obj: dict[str, Any], paths: list[str]) -> dict[str, Any]:
         """A copy of `obj` with the `expand[]` paths replaced by the objects they name."""
-        result = _clone(obj)
+        result = clone(obj)
         with self._lock:
             for path in paths:
                 self._expand_path(result, path.split("."), path)
@@ -387,12 +255,12 @@ class StripeEmulator:
             found = self._find(value)
             if found is None:
                 raise StripeError(f"This property cannot be expanded ({path}).", param="expand")
-            value = obj[key] = _clone(found)
+            value = obj[key] = clone(found)
         if rest and isinstance(value, dict):
             self._expand_path(value, rest, path)
 
     def _line_items_list(self, session_id: str) -> dict[str, Any]:
-        items = _clone(self.line_items.get(session_id, []))
+        items = clone(self.line_items.get(session_id, []))
         return {
             "object": "list",
             "data": items,
@@ -407,34 +275,34 @@ class StripeEmulator:
         for name in params:
             if name not in SESSION_CREATE_PARAMS:
                 raise StripeError(f"Received unknown parameter: {name}", param=name)
-        mode = _string(params, "mode")
+        mode = string_param(params, "mode")
         if mode is None:
             raise StripeError("Missing required param: mode.", code="parameter_missing", param="mode")
         if mode != "payment":
             raise StripeError(
                 f"The emulator supports mode=payment only, not {mode!r}.", code="parameter_invalid", param="mode"
             )
-        success_url = _url(params, "success_url")
-        cancel_url = _url(params, "cancel_url")
-        customer_email = _string(params, "customer_email")
-        if customer_email is not None and not _EMAIL.match(customer_email):
+        success_url = url_param(params, "success_url")
+        cancel_url = url_param(params, "cancel_url")
+        customer_email = string_param(params, "customer_email")
+        if customer_email is not None and not EMAIL.match(customer_email):
             raise StripeError(f"Invalid email address: {customer_email}", code="email_invalid", param="customer_email")
-        client_reference_id = _string(params, "client_reference_id")
+        client_reference_id = string_param(params, "client_reference_id")
         if client_reference_id is not None and len(client_reference_id) > 200:
             raise StripeError(
                 "client_reference_id may be at most 200 characters.",
                 code="parameter_invalid_string_too_long",
                 param="client_reference_id",
             )
-        metadata = _metadata(params.get("metadata"), "metadata")
+        metadata = metadata_param(params.get("metadata"), "metadata")
         payment_intent_data = params.get("payment_intent_data") or {}
         if not isinstance(payment_intent_data, dict):
             raise StripeError("Invalid object", param="payment_intent_data")
-        pi_metadata = _metadata(payment_intent_data.get("metadata"), "payment_intent_data[metadata]")
-        allowed_countries = _allowed_countries(params.get("shipping_address_collection"))
+        pi_metadata = metadata_param(payment_intent_data.get("metadata"), "payment_intent_data[metadata]")
+        allowed_countries = allowed_countries_param(params.get("shipping_address_collection"))
 
         now = self.now()
-        expires_at = _integer(params, "expires_at")
+        expires_at = integer_param(params, "expires_at")
         if expires_at is None:
             expires_at = now + MAX_EXPIRY_SECONDS
         elif expires_at <= now or expires_at > now + MAX_EXPIRY_SECONDS + 60:
@@ -445,13 +313,11 @@ class StripeEmulator:
                 param="expires_at",
             )
 
-        items, currency = self._line_items_from(params.get("line_items"), params.get("currency"))
-        shipping_amount = _shipping_amount(params.get("shipping_options"), currency)
+        items, currency = line_items_param(params.get("line_items"), params.get("currency"))
+        shipping_amount = shipping_amount_param(params.get("shipping_options"), currency)
         subtotal = sum(item["amount_subtotal"] for item in items)
 
         session_id = new_id("cs_test_", 58)
-        for item in items:
-            item["id"] = new_id("li_")
         session = {
             "id": session_id,
             "object": "checkout.session",
@@ -460,7 +326,7 @@ class StripeEmulator:
             "amount_subtotal": subtotal,
             "amount_total": subtotal + shipping_amount,
             "automatic_tax": {"enabled": False, "liability": None, "status": None},
-            "billing_address_collection": _string(params, "billing_address_collection"),
+            "billing_address_collection": string_param(params, "billing_address_collection"),
             "cancel_url": cancel_url,
             "client_reference_id": client_reference_id,
             "client_secret": None,
@@ -481,7 +347,7 @@ class StripeEmulator:
             "expires_at": expires_at,
             "invoice": None,
             "livemode": False,
-            "locale": _string(params, "locale"),
+            "locale": string_param(params, "locale"),
             "metadata": metadata,
             "mode": "payment",
             "payment_intent": None,
@@ -503,7 +369,7 @@ class StripeEmulator:
             "shipping_details": None,
             "shipping_options": [],
             "status": "open",
-            "submit_type": _string(params, "submit_type"),
+            "submit_type": string_param(params, "submit_type"),
             "subscription": None,
             "success_url": success_url,
             "total_details": {"amount_discount": 0, "amount_shipping": shipping_amount, "amount_tax": 0},
@@ -515,131 +381,24 @@ class StripeEmulator:
             self.line_items[session_id] = items
             # kept aside: copied onto the PaymentIntent when the session is paid
             self._session_private[session_id] = {"pi_metadata": pi_metadata}
-            return _clone(session)
-
-    def _line_items_from(self, raw: Any, default_currency: Any) -> tuple[list[dict[str, Any]], str]:
-        if not raw:
-            raise StripeError(
-                "You must specify either `line_items` or `subscription_data` when using `mode=payment`.",
-                code="parameter_missing",
-                param="line_items",
-            )
-        if not isinstance(raw, list):
-            raise StripeError("Invalid array", param="line_items")
-        if len(raw) > 100:
-            raise StripeError("A Checkout Session can have at most 100 line items.", param="line_items")
-        currency = default_currency.lower() if isinstance(default_currency, str) and default_currency else None
-        items = []
-        for index, line in enumerate(raw):
-            name = f"line_items[{index}]"
-            if not isinstance(line, dict):
-                raise StripeError("Invalid object", param=name)
-            if "price" in line:
-                raise StripeError(
-                    f"No such price: '{line['price']}' (the emulator supports price_data only)",
-                    code="resource_missing",
-                    param=f"{name}[price]",
-                )
-            price_data = line.get("price_data")
-            if not isinstance(price_data, dict):
-                raise StripeError(
-                    f"Missing required param: {name}[price_data].",
-                    code="parameter_missing",
-                    param=f"{name}[price_data]",
-                )
-            line_currency = price_data.get("currency")
-            if not isinstance(line_currency, str) or not _CURRENCY.match(line_currency.lower()):
-                raise StripeError(
-                    f"Invalid currency: {line_currency!r}.",
-                    code="parameter_invalid_string",
-                    param=f"{name}[price_data][currency]",
-                )
-            line_currency = line_currency.lower()
-            if currency is None:
-                currency = line_currency
-            elif line_currency != currency:
-                raise StripeError(
-                    "All line items must use the same currency.",
-                    code="parameter_invalid_string",
-                    param=f"{name}[price_data][currency]",
-                )
-            unit_amount = _integer(price_data, "unit_amount", param=f"{name}[price_data][unit_amount]")
-            if unit_amount is None:
-                decimal = price_data.get("unit_amount_decimal")
-                try:
-                    unit_amount = int(str(decimal)) if decimal is not None else None
-                except ValueError:
-                    unit_amount = None
-            if unit_amount is None or unit_amount < 0:
-                raise StripeError(
-                    f"Missing or invalid {name}[price_data][unit_amount].",
-                    code="parameter_invalid_integer",
-                    param=f"{name}[price_data][unit_amount]",
-                )
-            product_data = price_data.get("product_data")
-            product_name = product_data.get("name") if isinstance(product_data, dict) else None
-            if "product" in price_data:
-                product_name = product_name or str(price_data["product"])
-            if not product_name:
-                raise StripeError(
-                    f"Missing required param: {name}[price_data][product_data][name].",
-                    code="parameter_missing",
-                    param=f"{name}[price_data][product_data][name]",
-                )
-            quantity = _integer(line, "quantity", param=f"{name}[quantity]")
-            if quantity is None or quantity < 1:
-                raise StripeError(
-                    f"Invalid {name}[quantity]: must be a positive integer.",
-                    code="parameter_invalid_integer",
-                    param=f"{name}[quantity]",
-                )
-            amount = unit_amount * quantity
-            items.append(
-                {
-                    "id": None,
-                    "object": "item",
-                    "amount_discount": 0,
-                    "amount_subtotal": amount,
-                    "amount_tax": 0,
-                    "amount_total": amount,
-                    "currency": line_currency,
-                    "description": product_name,
-                    "price": {
-                        "id": new_id("price_"),
-                        "object": "price",
-                        "active": False,
-                        "currency": line_currency,
-                        "product": new_id("prod_"),
-                        "type": "one_time",
-                        "unit_amount": unit_amount,
-                        "unit_amount_decimal": str(unit_amount),
-                        "metadata": _metadata(
-                            product_data.get("metadata") if isinstance(product_data, dict) else None,
-                            f"{name}[price_data][product_data][metadata]",
-                        ),
-                    },
-                    "quantity": quantity,
-                }
-            )
-        assert currency is not None
-        return items, currency
+            return clone(session)
 
     def retrieve_session(self, session_id: str) -> dict[str, Any]:
         """GET /v1/checkout/sessions/<id>; a session past its expiry is expired first (as Stripe's sweep would)."""
         with self._lock:
             session = self.sessions.get(session_id)
             if session is None:
-                raise _no_such("checkout.session", session_id)
+                raise no_such("checkout.session", session_id)
             if session["status"] == "open" and session["expires_at"] <= self.now():
                 self._expire(session_id, send_webhook=True)
-            return _clone(session)
+            return clone(session)
 
     def expire_session(self, session_id: str, *, send_webhook: bool = True) -> dict[str, Any]:
         """Expire an open session now and send checkout.session.expired; returns the session."""
         with self._lock:
             session = self.sessions.get(session_id)
             if session is None:
-                raise _no_such("checkout.session", session_id)
+                raise no_such("checkout.session", session_id)
             if session["status"] != "open":
                 raise StripeError(
                     f'Only Checkout Sessions with a status in ["open"] can be expired; this one is {session["status"]!r}.',
@@ -651,14 +410,14 @@ class StripeEmulator:
         session = self.sessions[session_id]
         session["status"] = "expired"
         session["url"] = None
-        snapshot = _clone(session)
+        snapshot = clone(session)
         event = self.build_event("checkout.session.expired", snapshot)
         if send_webhook:
             self.deliver_event(event)
         return snapshot
 
     def list_sessions(self, filters: dict[str, Any]) -> dict[str, Any]:
-        limit = _integer(filters, "limit") or 10
+        limit = integer_param(filters, "limit") or 10
         with self._lock:
             found = [
                 s
@@ -671,7 +430,7 @@ class StripeEmulator:
             found.sort(key=lambda s: s["created"], reverse=True)
             return {
                 "object": "list",
-                "data": _clone(found[: min(limit, 100)]),
+                "data": clone(found[: min(limit, 100)]),
                 "has_more": len(found) > limit,
                 "url": "/v1/checkout/sessions",
             }
@@ -699,7 +458,7 @@ class StripeEmulator:
         with self._lock:
             session = self.sessions.get(session_id)
             if session is None:
-                raise _no_such("checkout.session", session_id)
+                raise no_such("checkout.session", session_id)
             if outcome in ("paid", "delayed") or session["status"] == "open":
                 self._pay(
                     session_id,
@@ -709,7 +468,7 @@ class StripeEmulator:
                 )
             if outcome in ("delayed_succeeded", "delayed_failed"):
                 self._settle(session_id, succeeded=outcome == "delayed_succeeded", send_webhook=send_webhook)
-            return _clone(self.sessions[session_id])
+            return clone(self.sessions[session_id])
 
     def _pay(self, session_id: str, *, delayed: bool, payer: dict[str, str], send_webhook: bool) -> None:
         session = self.sessions[session_id]
@@ -799,11 +558,11 @@ class StripeEmulator:
                     "tax_exempt": "none",
                     "tax_ids": [],
                 },
-                "collected_information": {"shipping_details": _clone(shipping)},
-                "shipping_details": _clone(shipping),
+                "collected_information": {"shipping_details": clone(shipping)},
+                "shipping_details": clone(shipping),
             }
         )
-        event = self.build_event("checkout.session.completed", _clone(session))
+        event = self.build_event("checkout.session.completed", clone(session))
         if send_webhook:
             self.deliver_event(event)
         if delayed and self.auto_settle_after is not None:
@@ -822,9 +581,9 @@ class StripeEmulator:
         """Settle a delayed payment: async_payment_succeeded or async_payment_failed."""
         with self._lock:
             if session_id not in self.sessions:
-                raise _no_such("checkout.session", session_id)
+                raise no_such("checkout.session", session_id)
             self._settle(session_id, succeeded=succeeded, send_webhook=send_webhook)
-            return _clone(self.sessions[session_id])
+            return clone(self.sessions[session_id])
 
     def _settle(self, session_id: str, *, succeeded: bool, send_webhook: bool) -> None:
         session = self.sessions[session_id]
@@ -854,7 +613,7 @@ class StripeEmulator:
             intent.update({"status": "requires_payment_method", "last_payment_error": error})
             charge.update({"status": "failed", "failure_code": error["code"], "failure_message": error["message"]})
             event_type = "checkout.session.async_payment_failed"
-        event = self.build_event(event_type, _clone(session))
+        event = self.build_event(event_type, clone(session))
         if send_webhook:
             self.deliver_event(event)
 
@@ -865,14 +624,14 @@ class StripeEmulator:
         for name in params:
             if name not in REFUND_CREATE_PARAMS:
                 raise StripeError(f"Received unknown parameter: {name}", param=name)
-        metadata = _metadata(params.get("metadata"), "metadata")
-        reason = _string(params, "reason")
+        metadata = metadata_param(params.get("metadata"), "metadata")
+        reason = string_param(params, "reason")
         if reason is not None and reason not in REFUND_REASONS:
             raise StripeError(f"Invalid reason: must be one of {', '.join(REFUND_REASONS)}", param="reason")
-        amount = _integer(params, "amount")
+        amount = integer_param(params, "amount")
         with self._lock:
-            pi_id = _string(params, "payment_intent")
-            charge_id = _string(params, "charge")
+            pi_id = string_param(params, "payment_intent")
+            charge_id = string_param(params, "charge")
             if pi_id is None and charge_id is None:
                 raise StripeError(
                     "One of `charge` or `payment_intent` is required.", code="parameter_missing", param="payment_intent"
@@ -880,11 +639,11 @@ class StripeEmulator:
             if pi_id is not None:
                 intent = self.payment_intents.get(pi_id)
                 if intent is None:
-                    raise _no_such("payment_intent", pi_id, status=400, param="payment_intent")
+                    raise no_such("payment_intent", pi_id, status=400, param="payment_intent")
                 charge_id = intent["latest_charge"]
             charge = self.charges.get(charge_id or "")
             if charge is None:
-                raise _no_such("charge", charge_id or "", status=400, param="charge")
+                raise no_such("charge", charge_id or "", status=400, param="charge")
             return self._refund(charge, amount, metadata=metadata, reason=reason, send_webhook=True)
 
     def refund(
@@ -900,7 +659,7 @@ class StripeEmulator:
         with self._lock:
             intent = self.payment_intents.get(payment_intent_id)
             if intent is None:
-                raise _no_such("payment_intent", payment_intent_id, status=400, param="payment_intent")
+                raise no_such("payment_intent", payment_intent_id, status=400, param="payment_intent")
             charge = self.charges[intent["latest_charge"]]
             return self._refund(charge, amount_minor, metadata=metadata or {}, reason=reason, send_webhook=send_webhook)
 
@@ -957,21 +716,21 @@ class StripeEmulator:
         charge["amount_refunded"] += amount
         charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
         refunds = charge["refunds"]
-        refunds["data"].insert(0, _clone(refund))  # newest first, as Stripe lists them
+        refunds["data"].insert(0, clone(refund))  # newest first, as Stripe lists them
         refunds["total_count"] = len(refunds["data"])
-        event = self.build_event("charge.refunded", _clone(charge), previous_attributes=previous)
+        event = self.build_event("charge.refunded", clone(charge), previous_attributes=previous)
         if send_webhook:
             self.deliver_event(event)
-        return _clone(refund)
+        return clone(refund)
 
     def retrieve_refund(self, refund_id: str) -> dict[str, Any]:
         with self._lock:
             if refund_id not in self.refunds:
-                raise _no_such("refund", refund_id)
-            return _clone(self.refunds[refund_id])
+                raise no_such("refund", refund_id)
+            return clone(self.refunds[refund_id])
 
     def list_refunds(self, filters: dict[str, Any]) -> dict[str, Any]:
-        limit = _integer(filters, "limit") or 10
+        limit = integer_param(filters, "limit") or 10
         with self._lock:
             found = [
                 r
@@ -982,7 +741,7 @@ class StripeEmulator:
             found.sort(key=lambda r: r["created"], reverse=True)
             return {
                 "object": "list",
-                "data": _clone(found[: min(limit, 100)]),
+                "data": clone(found[: min(limit, 100)]),
                 "has_more": len(found) > limit,
                 "url": "/v1/refunds",
             }
@@ -991,8 +750,8 @@ class StripeEmulator:
         stores = {"payment_intent": self.payment_intents, "charge": self.charges}
         with self._lock:
             if object_id not in stores[kind]:
-                raise _no_such(kind, object_id)
-            return _clone(stores[kind][object_id])
+                raise no_such(kind, object_id)
+            return clone(stores[kind][object_id])
 
     # --------------------------------------------------------------------- events
 
@@ -1000,7 +759,7 @@ class StripeEmulator:
         self, type: str, obj: dict[str, Any], *, previous_attributes: dict[str, Any] | None = None
     ) -> dict[str, Any]:  # noqa: A002 - Stripe's field name
         """A Stripe event around a snapshot of `obj`; recorded in `emu.events`, not sent."""
-        data: dict[str, Any] = {"object": _clone(obj)}
+        data: dict[str, Any] = {"object": clone(obj)}
         if previous_attributes is not None:
             data["previous_attributes"] = previous_attributes
         event = {
@@ -1016,14 +775,14 @@ class StripeEmulator:
         }
         with self._lock:
             self.events.append(event)
-        return _clone(event)
+        return clone(event)
 
     def retrieve_event(self, event_id: str) -> dict[str, Any]:
         with self._lock:
             for event in self.events:
                 if event["id"] == event_id:
-                    return _clone(event)
-        raise _no_such("event", event_id)
+                    return clone(event)
+        raise no_such("event", event_id)
 
     def sign(self, payload: bytes, timestamp: int | None = None, secret: str | None = None) -> str:
         """The Stripe-Signature header value for `payload` (defaults: now, the webhook secret)."""
@@ -1047,7 +806,7 @@ class StripeEmulator:
             raise ValueError("No webhook URL: set emu.webhook_url or pass url=")
         payload = json.dumps(event).encode()
         header = signature if signature is not None else self.sign(payload, timestamp=timestamp, secret=secret)
-        status = _post(target, payload, header, self.delivery_timeout)
+        status = post_event(target, payload, header, self.delivery_timeout)
         with self._lock:
             self.deliveries.append((event.get("id", ""), event.get("type", ""), status))
             self._deliveries_changed.notify_all()
@@ -1061,7 +820,7 @@ class StripeEmulator:
         with self._lock:
             self._pending += 1
             generation = self._generation
-        thread = threading.Thread(target=self._deliver_with_retries, args=(_clone(event), generation), daemon=True)
+        thread = threading.Thread(target=self._deliver_with_retries, args=(clone(event), generation), daemon=True)
         thread.start()
 
     def _deliver_with_retries(self, event: dict[str, Any], generation: int) -> None:
@@ -1120,100 +879,6 @@ class StripeEmulator:
         return None
 
 
-# ----------------------------------------------------------------- param helpers
-
-
-def _no_such(kind: str, object_id: str, *, status: int = 404, param: str | None = "id") -> StripeError:
-    return StripeError(f"No such {kind}: '{object_id}'", status=status, code="resource_missing", param=param)
-
-
-def _string(params: dict[str, Any], name: str) -> str | None:
-    value = params.get(name)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise StripeError(f"Invalid string: {name} must be a string.", code="parameter_invalid_string", param=name)
-    return value
-
-
-def _url(params: dict[str, Any], name: str) -> str | None:
-    value = _string(params, name)
-    if value is not None and (
-        not value.startswith(("http://", "https://"))
-        or len(value) > 5000
-        or any(ord(ch) <= 32 or ord(ch) == 127 for ch in value)  # it ends up in a Location header
-    ):
-        raise StripeError(f"Not a valid URL: {name}", code="url_invalid", param=name)
-    return value
-
-
-def _integer(params: dict[str, Any], name: str, *, param: str | None = None) -> int | None:
-    value = params.get(name)
-    if value is None or value == "":
-        return None
-    try:
-        if isinstance(value, (dict, list)):
-            raise ValueError
-        return int(str(value))
-    except ValueError:
-        raise StripeError(f"Invalid integer: {value}", code="parameter_invalid_integer", param=param or name) from None
-
-
-def _metadata(raw: Any, param: str) -> dict[str, str]:
-    if raw is None or raw == "":
-        return {}
-    if not isinstance(raw, dict):
-        raise StripeError("Invalid object", param=param)
-    if len(raw) > 50:
-        raise StripeError("Metadata can have at most 50 keys.", param=param)
-    result = {}
-    for key, value in raw.items():
-        if not isinstance(value, str):
-            raise StripeError(f"Invalid metadata value for {key!r}: must be a string.", param=f"{param}[{key}]")
-        if len(key) > 40 or len(value) > 500:
-            raise StripeError(
-                "Metadata keys are at most 40 and values at most 500 characters.", param=f"{param}[{key}]"
-            )
-        if value != "":  # an empty value unsets the key
-            result[key] = value
-    return result
-
-
-def _allowed_countries(raw: Any) -> list[str] | None:
-    if raw is None or raw == "":
-        return None
-    param = "shipping_address_collection[allowed_countries]"
-    countries = raw.get("allowed_countries") if isinstance(raw, dict) else None
-    if not isinstance(countries, list) or not countries:
-        raise StripeError(f"Missing required param: {param}.", code="parameter_missing", param=param)
-    for country in countries:
-        if not isinstance(country, str) or not _COUNTRY.match(country):
-            raise StripeError(f"Invalid country code: {country!r}", code="parameter_invalid_string", param=param)
-    return list(countries)
-
-
-def _shipping_amount(raw: Any, currency: str) -> int:
-    """The first shipping option's fixed amount (what the payer is charged by default)."""
-    if not raw:
-        return 0
-    if not isinstance(raw, list) or not isinstance(raw[0], dict):
-        raise StripeError("Invalid array", param="shipping_options")
-    rate = raw[0].get("shipping_rate_data")
-    if not isinstance(rate, dict):
-        if "shipping_rate" in raw[0]:
-            raise StripeError(
-                "The emulator supports shipping_rate_data only.", code="resource_missing", param="shipping_options[0]"
-            )
-        return 0
-    fixed = rate.get("fixed_amount")
-    if not isinstance(fixed, dict):
-        return 0
-    if str(fixed.get("currency", currency)).lower() != currency:
-        raise StripeError("Shipping must use the session's currency.", param="shipping_options[0]")
-    amount = _integer(fixed, "amount", param="shipping_options[0][shipping_rate_data][fixed_amount][amount]")
-    return max(amount or 0, 0)
-
-
 def _payer(
     session: dict[str, Any], *, email: str | None, name: str | None, address: dict[str, str] | None
 ) -> dict[str, str]:
@@ -1231,26 +896,3 @@ def _payer(
         if key in payer:
             payer[key] = value or ""
     return payer
-
-
-def _post(url: str, payload: bytes, signature: str, timeout: float) -> int:
-    request = Request(  # noqa: S310 - the configured webhook URL (http or https)
-        url,
-        data=payload,
-        method="POST",
-        headers={
-            "Content-Type": "application/json; charset=utf-8",
-            "Stripe-Signature": signature,
-            "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-        },
-    )
-    try:
-        with _webhook_opener.open(request, timeout=timeout) as response:
-            response.read()
-            return response.status
-    except HTTPError as error:
-        error.read()
-        return error.code
-    except (URLError, OSError, TimeoutError) as error:
-        logger.warning("Stripe emulator: webhook %s unreachable: %s", url, error)
-        return 0

@@ -10,7 +10,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from .emulator import DEFAULT_PAYER, format_amount
+from .emulator import DEFAULT_PAYER
+from .objects import format_amount
 
 STYLE = """
 *{box-sizing:border-box}

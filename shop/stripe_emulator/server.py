@@ -18,9 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .emulator import StripeError, new_id
 from .forms import FormError, decode_form
+from .objects import new_id
 from .page import render_not_found, render_pay_page, render_status_page, success_url
+from .params import EMAIL, StripeError
 
 if TYPE_CHECKING:
     from .emulator import StripeEmulator
@@ -43,7 +44,6 @@ ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("GET", re.compile(r"^/v1/events/(?P<id>[^/]+)$"), "retrieve_event"),
 ]
 PAYER_FIELDS = ("email", "name", "line1", "line2", "city", "state", "postal_code", "country")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class EmulatorServer(ThreadingHTTPServer):
@@ -384,7 +384,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
 
 def _payer_problem(values: dict[str, str]) -> str | None:
-    if not _EMAIL.match(values["email"]):
+    if not EMAIL.match(values["email"]):
         return "Enter a valid email address."
     for name, label in (("name", "full name"), ("line1", "address"), ("city", "city"), ("postal_code", "postal code")):
         if not values[name]:
