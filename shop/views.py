@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_safe
 
 from content.models import FaqEntry
 from content.selectors import published_articles
@@ -89,7 +89,7 @@ def _allow_form_action_to_stripe(response: HttpResponse) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     products = [_with_image(product) for product in Product.objects.on_sale()]
     cart = get_cart_for_session(request)
@@ -173,8 +173,10 @@ def _render_cart(request, cart, checkout_form, line_errors=None, status=200) -> 
     return _allow_form_action_to_stripe(render(request, "shop/cart.html", context, status=status))
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def checkout(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return redirect("shop:cart")  # a bookmarked or reloaded /checkout/: the form lives on the cart
     cart = get_cart_for_session(request)
     form = CheckoutForm(request.POST)
     if cart is None or not cart.lines.all():
@@ -199,7 +201,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def checkout_success(request: HttpRequest) -> HttpResponse:
     session_id = request.GET.get("session_id", "")
     if not SESSION_ID_PATTERN.match(session_id):
@@ -230,7 +232,7 @@ def checkout_success(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def checkout_cancel(request: HttpRequest) -> HttpResponse:
     """Back from Stripe without paying: cancel that order (its stock goes back) and give the
     browser its cart again, as it was, so the customer can change it or try again."""
@@ -259,7 +261,7 @@ def checkout_cancel(request: HttpRequest) -> HttpResponse:
     return render(request, "shop/checkout_cancel.html", _cart_context(request, cart))
 
 
-@require_GET
+@require_safe
 def order_status(request: HttpRequest, token: str) -> HttpResponse:
     order = Order.objects.prefetch_related("lines").filter(token=token).first()
     if order is None:

@@ -200,3 +200,19 @@ def test_cancel_on_the_pay_page_comes_back_with_the_cart_kept(
     step("cart kept")
     assert Order.objects.get().status == Order.Status.CANCELLED
     assert Product.objects.get(slug="foosfoot").stock == 20
+
+
+def test_buying_needs_no_javascript(browser, live_server, catalog, stripe_webhooks_to_live_server, site_url):
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto("/shop/foosfoot/")
+        page.get_by_role("button", name="Add to cart").click()
+        page.get_by_label("Email address").fill("noscript@example.com")
+        page.get_by_role("button", name="Check out and pay").click()
+        page.wait_for_url(f"{stripe_webhooks_to_live_server.base_url}/pay/**")
+        page.get_by_role("button", name="Pay", exact=True).click()
+        page.get_by_text("Thank you, your order is confirmed").wait_for()
+    finally:
+        context.close()
+    assert Order.objects.get().status == Order.Status.PAID

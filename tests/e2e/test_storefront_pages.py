@@ -278,3 +278,19 @@ def test_pages_cost_a_bounded_number_of_queries(client, django_assert_max_num_qu
         assert client.get("/cart/").status_code == 200
     with django_assert_max_num_queries(12):
         assert client.get(f"/shop/{products[0].slug}/").status_code == 200
+
+
+def test_a_delayed_payment_says_the_bank_is_processing_it(client, product, stripe_api):
+    add(client, product, 1)
+    client.post("/checkout/", {"email": "dana@example.com"})
+    order = Order.objects.get()
+    stripe_api.complete_session(order.checkout_session_id, outcome="delayed")
+    html = client.get("/checkout/success/", {"session_id": order.checkout_session_id}).content.decode()
+    assert "Your bank is processing the payment" in html
+    assert '<meta http-equiv="refresh" content="30">' in html
+
+
+def test_get_on_checkout_goes_back_to_the_cart_and_pages_answer_head(client, product):
+    assert client.get("/checkout/")["Location"] == "/cart/"
+    for url in ("/", "/shop/foosfoot/", "/cart/", "/checkout/cancel/"):
+        assert client.head(url).status_code == 200, url
