@@ -120,7 +120,6 @@ class StripeEmulator:
         self._failures: list[dict[str, Any]] = []
         self._session_private: dict[str, dict[str, Any]] = {}
         self._pending = 0
-        self._clock_offset = 0.0
 
     def start(self) -> StripeEmulator:
         """Serve in background threads; returns self. `base_url` is known afterwards."""
@@ -185,20 +184,15 @@ class StripeEmulator:
     # --------------------------------------------------------------------- clock
 
     def now(self) -> int:
-        """The emulator's clock (wall clock plus whatever `advance_time` added)."""
-        return int(time.time() + self._clock_offset)
+        """The emulator's clock: Unix time in whole seconds, as Stripe stamps objects."""
+        return int(time.time())
 
-    def advance_time(self, seconds: float) -> list[str]:
-        """Move the emulator's clock forward and expire what that made due; returns their ids."""
+    def sweep_expired(self, *, within: float = 0, send_webhook: bool = True) -> list[str]:
+        """Expire every open session whose `expires_at` is past, or `within` seconds from now
+        (as if that much time had gone by); returns their ids. The background sweep runs this."""
         with self._lock:
-            self._clock_offset += seconds
-        return self.sweep_expired()
-
-    def sweep_expired(self, *, send_webhook: bool = True) -> list[str]:
-        """Expire every open session past its `expires_at` (what the background sweep runs)."""
-        with self._lock:
-            now = self.now()
-            due = [sid for sid, s in self.sessions.items() if s["status"] == "open" and s["expires_at"] <= now]
+            horizon = self.now() + within
+            due = [sid for sid, s in self.sessions.items() if s["status"] == "open" and s["expires_at"] <= horizon]
             for session_id in due:
                 self._expire(session_id, send_webhook=send_webhook)
         return due
@@ -305,7 +299,7 @@ class StripeEmulator:
         expires_at = integer_param(params, "expires_at")
         if expires_at is None:
             expires_at = now + MAX_EXPIRY_SECONDS
-        elif expires_at <= now or expires_at > now + MAX_EXPIRY_SECONDS + 60:
+        elif not now < expires_at <= now + MAX_EXPIRY_SECONDS + 60:
             # Real Stripe also wants it at least 30 minutes ahead; the emulator lets tests use seconds.
             raise StripeError(
                 "The `expires_at` timestamp must be in the future and less than 24 hours from Checkout Session creation.",
@@ -417,7 +411,7 @@ class StripeEmulator:
         return snapshot
 
     def list_sessions(self, filters: dict[str, Any]) -> dict[str, Any]:
-        limit = integer_param(filters, "limit") or 10
+        limit = min(max(integer_param(filters, "limit") or 10, 1), 100)
         with self._lock:
             found = [
                 s
@@ -430,7 +424,7 @@ class StripeEmulator:
             found.sort(key=lambda s: s["created"], reverse=True)
             return {
                 "object": "list",
-                "data": clone(found[: min(limit, 100)]),
+                "data": clone(found[:limit]),
                 "has_more": len(found) > limit,
                 "url": "/v1/checkout/sessions",
             }
@@ -730,7 +724,7 @@ class StripeEmulator:
             return clone(self.refunds[refund_id])
 
     def list_refunds(self, filters: dict[str, Any]) -> dict[str, Any]:
-        limit = integer_param(filters, "limit") or 10
+        limit = min(max(integer_param(filters, "limit") or 10, 1), 100)
         with self._lock:
             found = [
                 r
@@ -741,7 +735,7 @@ class StripeEmulator:
             found.sort(key=lambda r: r["created"], reverse=True)
             return {
                 "object": "list",
-                "data": clone(found[: min(limit, 100)]),
+                "data": clone(found[:limit]),
                 "has_more": len(found) > limit,
                 "url": "/v1/refunds",
             }

@@ -322,11 +322,11 @@ def test_the_sweep_expires_sessions_past_expires_at(client, stripe_api, receiver
     assert client.v1.checkout.sessions.retrieve(session.id).status == "expired"
 
 
-def test_advancing_the_clock_expires_due_sessions(client, stripe_api):
+def test_sweeping_ahead_expires_the_sessions_due_by_then(client, stripe_api):
     due = client.v1.checkout.sessions.create(params=session_params())
     later = client.v1.checkout.sessions.create(params=session_params(expires_at=int(time.time()) + 3 * 3600))
 
-    assert stripe_api.advance_time(3600) == [due.id]
+    assert stripe_api.sweep_expired(within=3600) == [due.id]
 
     assert client.v1.checkout.sessions.retrieve(due.id).status == "expired"
     assert client.v1.checkout.sessions.retrieve(later.id).status == "open"
