@@ -107,6 +107,16 @@ class StripeEmulator:
 
     # ----------------------------------------------------------------- lifecycle
 
+    # The logs (`events`, `deliveries`, `api_calls`) keep the newest entries only, so a
+    # long `make run` or benchmark does not grow without bound.
+    max_recorded = 20_000
+
+    def record(self, log: list[Any], entry: Any) -> None:
+        with self._lock:
+            log.append(entry)
+            if len(log) > self.max_recorded:
+                del log[: len(log) - self.max_recorded // 2]
+
     def _init_state(self) -> None:
         self.sessions: dict[str, dict[str, Any]] = {}
         self.payment_intents: dict[str, dict[str, Any]] = {}
@@ -768,7 +778,7 @@ class StripeEmulator:
             "type": type,
         }
         with self._lock:
-            self.events.append(event)
+            self.record(self.events, event)
         return clone(event)
 
     def retrieve_event(self, event_id: str) -> dict[str, Any]:
@@ -802,7 +812,7 @@ class StripeEmulator:
         header = signature if signature is not None else self.sign(payload, timestamp=timestamp, secret=secret)
         status = post_event(target, payload, header, self.delivery_timeout)
         with self._lock:
-            self.deliveries.append((event.get("id", ""), event.get("type", ""), status))
+            self.record(self.deliveries, (event.get("id", ""), event.get("type", ""), status))
             self._deliveries_changed.notify_all()
         logger.log(self.log_level, "Stripe emulator: webhook %s %s -> %s", event.get("id"), event.get("type"), status)
         return status

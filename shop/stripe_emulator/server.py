@@ -209,18 +209,16 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             headers["Idempotent-Replayed"] = "true"
         if status >= 500:
             headers["Stripe-Should-Retry"] = "true"
-        with emu._lock:
-            emu.api_calls.append(
-                {
-                    "method": method,
-                    "path": path,
-                    "params": params,
-                    "idempotency_key": idempotency_key,
-                    "stripe_version": self.headers.get("Stripe-Version"),
-                    "status": status,
-                    "replayed": replayed,
-                }
-            )
+        call = {
+            "method": method,
+            "path": path,
+            "params": params,
+            "idempotency_key": idempotency_key,
+            "stripe_version": self.headers.get("Stripe-Version"),
+            "status": status,
+            "replayed": replayed,
+        }
+        emu.record(emu.api_calls, call)
         logger.log(
             emu.log_level, "Stripe emulator: %s %s -> %s%s", method, path, status, " (replayed)" if replayed else ""
         )
