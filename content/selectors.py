@@ -4,9 +4,14 @@ Each returns a queryset with its relations fetched up front, so a page costs the
 same number of queries whatever the number of articles, tags and FAQ entries.
 """
 
+from datetime import UTC, datetime
+
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from content.models import Article, FaqCategory, FaqEntry, Tag
+from shop.models import Product
 
 
 def published_articles(*, tag: Tag | None = None, search: str = "") -> QuerySet[Article]:
@@ -54,18 +59,24 @@ def faq_entries_for_product(product) -> list[FaqEntry]:
 def live_article_version(slug: str) -> tuple | None:
     """What decides an article page's content, in one indexed query: the row's
     timestamps (`updated_at` moves with its links, FAQ and tags; see signals.py) and
-    the featured product's shown fields. None when no live article has this slug."""
-    return (
-        Article.objects.published()
-        .filter(slug=slug)
-        .values_list(
-            "pk",
-            "updated_at",
-            "published_at",
-            "featured_product_id",
-            "featured_product__slug",
-            "featured_product__name",
-            "featured_product__is_active",
-        )
-        .first()
+    the featured product's shown fields. None when no live article has this slug.
+
+    `(pk, updated_at, published_at, product_id, product_slug, product_name, product_active)`.
+    The same filter as `Article.objects.published()`, written as SQL because this runs on
+    every article request and the ORM's query compilation costs several times the query.
+    """
+    article_table = connection.ops.quote_name(Article._meta.db_table)
+    product_table = connection.ops.quote_name(Product._meta.db_table)
+    sql = (
+        f"SELECT a.id, a.updated_at, a.published_at, p.id, p.slug, p.name, p.is_active "  # noqa: S608 - table names only
+        f"FROM {article_table} a LEFT OUTER JOIN {product_table} p ON p.id = a.featured_product_id "
+        "WHERE a.slug = %s AND a.status = %s AND a.published_at <= %s"
     )
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [slug, Article.Status.PUBLISHED, now])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    aware = [timezone.make_aware(v, UTC) if isinstance(v, datetime) and timezone.is_naive(v) else v for v in row]
+    return tuple(aware)

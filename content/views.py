@@ -102,15 +102,24 @@ def article_detail(request, slug: str):
         return not_modified
 
     # The rendered article is cached under its version: an edit changes the key, nothing goes stale.
+    # Without a session or messages cookie the whole page depends on nothing else, so it is
+    # cached whole; otherwise base.html is rendered around the cached article (flash messages).
     cache_key = f"content:article:{etag.strip(chr(34))}"
-    fragments = cache.get(cache_key)
-    if fragments is None:
-        article = article_detail_queryset().filter(pk=version[0]).first()
-        if article is None:  # unpublished between the two queries
-            raise Http404("No such article.")
-        fragments = _article_fragments(article, preview=False)
-        cache.set(cache_key, fragments, timeout=ARTICLE_CACHE_SECONDS)
-    response = _article_page(request, fragments)
+    cookieless = not (settings.SESSION_COOKIE_NAME in request.COOKIES or "messages" in request.COOKIES)
+    page = cache.get(f"{cache_key}:page") if cookieless else None
+    if page is not None:
+        response = HttpResponse(page)
+    else:
+        fragments = cache.get(cache_key)
+        if fragments is None:
+            article = article_detail_queryset().filter(pk=version[0]).first()
+            if article is None:  # unpublished between the two queries
+                raise Http404("No such article.")
+            fragments = _article_fragments(article, preview=False)
+            cache.set(cache_key, fragments, timeout=ARTICLE_CACHE_SECONDS)
+        response = _article_page(request, fragments)
+        if cookieless:
+            cache.set(f"{cache_key}:page", response.content, timeout=ARTICLE_CACHE_SECONDS)
     for header in ("ETag", "Last-Modified", "Cache-Control"):
         response[header] = validators[header]
     return response
