@@ -1,5 +1,6 @@
 """What a lesson email says and how it is addressed; rendered when it is sent."""
 
+import threading
 from urllib.parse import urlsplit
 
 import markdown
@@ -10,10 +11,15 @@ from django.urls import reverse
 from hodhod.mail import send_templated_email
 from programs.models import Delivery, Enrollment, Step
 
+_converters = threading.local()  # a Markdown instance is reusable (after reset) but not thread-safe
+
 
 def render_markdown(text: str) -> str:
     """Markdown → HTML, sanitised: staff write the body, but mail clients should not have to trust it."""
-    return nh3.clean(markdown.markdown(text or "", extensions=["sane_lists"], output_format="html"))
+    converter = getattr(_converters, "markdown", None)
+    if converter is None:
+        converter = _converters.markdown = markdown.Markdown(extensions=["sane_lists"], output_format="html")
+    return nh3.clean(converter.reset().convert(text or ""))
 
 
 def site_domain() -> str:
