@@ -681,7 +681,7 @@ def process_stripe_event(*, event: dict) -> str:
                         id=event_id,
                         type=event["type"][:100],
                         payload=event,
-                        payment_intent_id=_id_of(obj.get("payment_intent")) if isinstance(obj, dict) else "",
+                        payment_intent_id=(_id_of(obj.get("payment_intent")) if isinstance(obj, dict) else "")[:255],
                     )
                 ],
                 ignore_conflicts=True,

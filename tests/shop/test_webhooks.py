@@ -266,3 +266,20 @@ def test_refund_made_in_the_dashboard_is_recorded(client, stripe_api, foosfoot, 
     assert order.status == Order.Status.PARTIALLY_REFUNDED
     refund = Refund.objects.get(order=order)
     assert (refund.amount, refund.status, refund.stripe_refund_id[:3]) == (Decimal("15.00"), "succeeded", "re_")
+
+
+def test_a_processing_failure_leaves_the_event_retryable(client, stripe_api, foosfoot):
+    result = checkout(foosfoot)
+    session = stripe_api.complete_session(result.session_id, "paid", send_webhook=False)
+    session["payment_intent"] = "pi_" + "x" * 300  # too long for the column: applying it fails
+    event = stripe_api.build_event("checkout.session.completed", session)
+    for attempt in (1, 2):
+        response = post_event(client, stripe_api, event)
+        assert response.status_code == 500  # Stripe delivers it again later
+        stored = StripeEvent.objects.get()
+        assert (stored.state, stored.attempts) == (StripeEvent.State.FAILED, attempt)
+        assert "DataError" in stored.last_error
+    order = Order.objects.get(pk=result.order.pk)
+    assert order.status == Order.Status.PENDING_PAYMENT  # no effect without its event, no event without effect
+    assert order.events.count() == 1
+    assert mail.outbox == []
