@@ -441,9 +441,10 @@ def _store_customer_details(order: Order, session: dict) -> None:
 
 def _mark_paid(order: Order, session: dict, stripe_event_id: str, source: str) -> None:
     expected = to_minor_units(order.total, order.currency)
-    amount, currency = session.get("amount_total"), (session.get("currency") or "").lower()
+    amount, currency = session.get("amount_total"), str(session.get("currency") or "").lower()
     if amount != expected or currency != order.currency.lower():
-        paid = f"{from_minor_units(amount or 0, currency or order.currency)} {currency.upper()}"
+        shown = from_minor_units(amount, currency or order.currency) if isinstance(amount, int) else amount
+        paid = f"{shown} {currency.upper()}"
         flag_order(
             order=order,
             stripe_event_id=stripe_event_id,
@@ -460,15 +461,6 @@ def _mark_paid(order: Order, session: dict, stripe_event_id: str, source: str) -
             order=order,
             stripe_event_id=stripe_event_id,
             reason="Payment received for a cancelled order whose stock was released: refund it or ship it by hand.",
-        )
-
-
-@transaction.atomic
-def mark_payment_failed(*, order: Order, stripe_event_id: str = "") -> None:
-    order = Order.objects.select_for_update().get(pk=order.pk)
-    if order.status == S.PENDING_PAYMENT:
-        transition_order(
-            order=order, to_status=S.CANCELLED, stripe_event_id=stripe_event_id, message="The delayed payment failed."
         )
 
 
@@ -605,6 +597,14 @@ def mark_shipped(*, order: Order, carrier: str, tracking_number: str, user=None)
     return order
 
 
+def _expire_session(session_id: str) -> bool:
+    try:
+        get_stripe_client().v1.checkout.sessions.expire(session_id)
+    except stripe.StripeError:
+        return False
+    return True
+
+
 def cancel_order(*, order: Order, user=None, reason: str = "Cancelled by staff.") -> Order:
     """Cancel an unpaid order: expire its Checkout Session first so nobody can pay it afterwards."""
     if order.status != S.PENDING_PAYMENT:
@@ -613,12 +613,21 @@ def cancel_order(*, order: Order, user=None, reason: str = "Cancelled by staff."
             f"Order {order.number} is {order.get_status_display().lower()}; only unpaid orders can be cancelled.",
             409,
         )
-    if order.checkout_session_id:
+    if order.checkout_session_id and not _expire_session(order.checkout_session_id):
+        # The session could not be expired: usually it completed meanwhile. Fulfilment tells the truth.
         try:
-            get_stripe_client().v1.checkout.sessions.expire(order.checkout_session_id)
+            session = _as_dict(get_stripe_client().v1.checkout.sessions.retrieve(order.checkout_session_id))
         except stripe.StripeError:
-            # Usually: the session completed meanwhile. Let fulfilment tell the truth instead of cancelling.
-            fulfil_checkout_session(session_id=order.checkout_session_id, source="staff_cancel")
+            raise OrderError(
+                "payment_unavailable", "Stripe cannot be reached; the order was not cancelled. Try again.", 503
+            ) from None
+        fulfil_checkout_session(session_id=order.checkout_session_id, session=session, source="staff_cancel")
+        if session.get("status") == "complete":
+            raise IllegalTransition(
+                "not_cancellable",
+                f"Order {order.number} has been paid, or a delayed payment is on its way; it was not cancelled.",
+                409,
+            )
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status == S.PENDING_PAYMENT:

@@ -156,3 +156,15 @@ def test_order_search_and_filters(client, paid_order):
         response = client.get(CHANGELIST, {"q": query})
         assert paid_order.number in response.content.decode()
     assert client.get(CHANGELIST, {"status__exact": "paid"}).status_code == 200
+
+
+def test_an_order_awaiting_a_delayed_payment_is_not_cancelled(client, stripe_api, foosfoot):
+    pending = checkout(foosfoot).order
+    stripe_api.complete_session(pending.checkout_session_id, "delayed", send_webhook=False)
+    client.force_login(staff("clerk", "view_order", "change_order"))
+    response = client.post(CHANGELIST, {"action": "cancel_unpaid", "_selected_action": [pending.pk]}, follow=True)
+    assert "delayed payment" in response.content.decode()
+    order = Order.objects.get(pk=pending.pk)
+    assert order.status == Order.Status.PENDING_PAYMENT
+    assert order.events.filter(kind="awaiting_payment").exists()
+    assert Product.objects.get(pk=foosfoot.pk).stock == 9
