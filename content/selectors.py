@@ -7,7 +7,7 @@ same number of queries whatever the number of articles, tags and FAQ entries.
 from datetime import UTC, datetime
 
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from content.models import Article, FaqCategory, FaqEntry, Tag
@@ -80,3 +80,21 @@ def live_article_version(slug: str) -> tuple | None:
         return None
     aware = [timezone.make_aware(v, UTC) if isinstance(v, datetime) and timezone.is_naive(v) else v for v in row]
     return tuple(aware)
+
+
+def listing_version() -> tuple:
+    """Changes whenever a list of live articles could: one going live (by time or by
+    status), leaving, being edited, or its tags changing (they touch the article)."""
+    return tuple(
+        Article.objects.published()
+        .aggregate(n=Count("pk"), ids=Sum("pk"), updated=Max("updated_at"), published=Max("published_at"))
+        .values()
+    )
+
+
+def faq_version() -> tuple:
+    """Changes whenever /faq/ could: an entry added, edited, hidden or removed, or a
+    category edited (categories touch their entries, see signals.py)."""
+    return tuple(
+        FaqEntry.objects.published().aggregate(n=Count("pk"), ids=Sum("pk"), updated=Max("updated_at")).values()
+    )

@@ -8,8 +8,9 @@ article's `updated_at` too ("touch the parent"). These receivers do that.
 
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
+from django.utils import timezone
 
-from content.models import Article, FaqEntry, FurtherReading, Tag, touch_articles
+from content.models import Article, FaqCategory, FaqEntry, FurtherReading, Tag, touch_articles
 
 
 @receiver([post_save, post_delete], sender=FurtherReading)
@@ -40,3 +41,8 @@ def _article_relations_changed(sender, instance, action: str, reverse: bool, pk_
         touch_articles(faq_entry=instance) if isinstance(instance, FaqEntry) else touch_articles(tag=instance)
     else:
         touch_articles(pks=pk_set or [])
+
+
+@receiver(post_save, sender=FaqCategory)
+def _faq_category_changed(sender, instance: FaqCategory, **kwargs):
+    FaqEntry.objects.filter(category=instance).update(updated_at=timezone.now())

@@ -1,27 +1,26 @@
-import hashlib
-
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpResponse
-from django.middleware.http import ConditionalGetMiddleware
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers, get_conditional_response, patch_cache_control
-from django.utils.decorators import decorator_from_middleware
-from django.utils.http import http_date, quote_etag
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
+from content.caching import PAGE_CACHE_SECONDS, is_cookieless, validators_for, version_key, versioned_page
 from content.models import Article, Tag
-from content.selectors import article_detail_queryset, faq_categories, live_article_version, published_articles
+from content.selectors import (
+    article_detail_queryset,
+    faq_categories,
+    faq_version,
+    listing_version,
+    live_article_version,
+    published_articles,
+)
 from content.structured_data import blog_posting, faq_page
 
 ARTICLES_PER_PAGE = 10
-ARTICLE_CACHE_SECONDS = 24 * 3600
-
-# ETag from the rendered body, 304 on a match: for pages whose freshness has no single timestamp.
-etag_from_content = decorator_from_middleware(ConditionalGetMiddleware)
 
 
 def _page_of(request, articles) -> tuple:
@@ -32,18 +31,17 @@ def _page_of(request, articles) -> tuple:
         raise Http404("No such page.") from exc
 
 
+def _listing_version(request, tag_slug: str | None = None) -> tuple:
+    tag = get_object_or_404(Tag.objects.values_list("pk", "name"), slug=tag_slug) if tag_slug else None
+    return (*listing_version(), tag)
+
+
 @require_safe
-@etag_from_content
+@versioned_page(_listing_version)
 def article_list(request, tag_slug: str | None = None):
     tag = get_object_or_404(Tag, slug=tag_slug) if tag_slug else None
     paginator, page = _page_of(request, published_articles(tag=tag))
     return render(request, "content/article_list.html", {"page": page, "paginator": paginator, "tag": tag})
-
-
-def _validators(version: tuple) -> tuple[str, int]:
-    """A strong ETag and a Last-Modified for a live article, from `live_article_version()`."""
-    digest = hashlib.sha256(repr((version, settings.SITE_URL)).encode()).hexdigest()[:32]
-    return quote_etag(digest), int(version[1].timestamp())
 
 
 def _article_fragments(article: Article, *, preview: bool) -> dict[str, str]:
@@ -91,42 +89,40 @@ def article_detail(request, slug: str):
         patch_cache_control(response, private=True)
         return response
 
-    etag, last_modified = _validators(version)
-    validators = HttpResponse()
-    validators["ETag"] = etag
-    validators["Last-Modified"] = http_date(last_modified)
-    patch_cache_control(validators, public=True, max_age=0, must_revalidate=True)
+    key = version_key(version)
+    validators = validators_for(key, int(version[1].timestamp()))
     # Answered before any rendering: a revalidation costs the one query above.
-    not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified, response=validators)
+    not_modified = get_conditional_response(
+        request, etag=validators["ETag"], last_modified=int(version[1].timestamp()), response=validators
+    )
     if not_modified is not validators:
         return not_modified
 
     # The rendered article is cached under its version: an edit changes the key, nothing goes stale.
-    # Without a session or messages cookie the whole page depends on nothing else, so it is
-    # cached whole; otherwise base.html is rendered around the cached article (flash messages).
-    cache_key = f"content:article:{etag.strip(chr(34))}"
-    cookieless = not (settings.SESSION_COOKIE_NAME in request.COOKIES or "messages" in request.COOKIES)
-    page = cache.get(f"{cache_key}:page") if cookieless else None
+    # Cookie-less requests get the whole page from the cache; others get base.html rendered
+    # around the cached article (it may show them flash messages).
+    cookieless = is_cookieless(request)
+    page = cache.get(f"content:article:{key}:page") if cookieless else None
     if page is not None:
         response = HttpResponse(page)
     else:
-        fragments = cache.get(cache_key)
+        fragments = cache.get(f"content:article:{key}")
         if fragments is None:
             article = article_detail_queryset().filter(pk=version[0]).first()
             if article is None:  # unpublished between the two queries
                 raise Http404("No such article.")
             fragments = _article_fragments(article, preview=False)
-            cache.set(cache_key, fragments, timeout=ARTICLE_CACHE_SECONDS)
+            cache.set(f"content:article:{key}", fragments, timeout=PAGE_CACHE_SECONDS)
         response = _article_page(request, fragments)
         if cookieless:
-            cache.set(f"{cache_key}:page", response.content, timeout=ARTICLE_CACHE_SECONDS)
+            cache.set(f"content:article:{key}:page", response.content, timeout=PAGE_CACHE_SECONDS)
     for header in ("ETag", "Last-Modified", "Cache-Control"):
         response[header] = validators[header]
     return response
 
 
 @require_safe
-@etag_from_content
+@versioned_page(lambda request: faq_version())
 def faq(request):
     categories = faq_categories()
     entries = [entry for category in categories for entry in category.published_entries]

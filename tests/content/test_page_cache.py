@@ -1,0 +1,97 @@
+"""Pages are cached and revalidated by a content version: never stale after an edit."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from content.models import Article
+from tests.factories import ArticleFactory, FaqCategoryFactory, FaqEntryFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("url", ["/blog/", "/blog/tag/t/", "/faq/", "/blog/a/"])
+def test_an_unchanged_page_costs_one_query(client, url, django_assert_num_queries):
+    tag = TagFactory(slug="t", name="T")
+    article = ArticleFactory(slug="a", tags=[tag])
+    FaqEntryFactory(articles=[article])
+    first = client.get(url)
+    queries = 2 if "/tag/" in url else 1  # the tag's own row, then the version
+    with django_assert_num_queries(queries):
+        again = client.get(url)
+    assert again.content == first.content
+
+
+@pytest.mark.parametrize("change", ["new", "retitled", "unpublished", "deleted", "went_live", "tag_renamed"])
+def test_blog_lists_follow_every_change(client, change):
+    tag = TagFactory(slug="t", name="Old tag")
+    article = ArticleFactory(slug="a", title="Old title", summary="Summary of A", tags=[tag])
+    later = ArticleFactory(slug="later", title="Later one", tags=[tag], published_at=timezone.now() + timedelta(days=1))
+    before = {url: client.get(url).content.decode() for url in ("/blog/", "/blog/tag/t/")}
+    assert "Later one" not in before["/blog/"]
+
+    expect_in, expect_out = None, None
+    if change == "new":
+        ArticleFactory(title="Brand new", tags=[tag])
+        expect_in = "Brand new"
+    elif change == "retitled":
+        article.title = "New title"
+        article.save()
+        expect_in, expect_out = "New title", "Old title"
+    elif change == "unpublished":
+        article.status = Article.Status.DRAFT
+        article.save()
+        expect_out = "Old title"
+    elif change == "deleted":
+        article.delete()
+        expect_out = "Old title"
+    elif change == "went_live":
+        Article.objects.filter(pk=later.pk).update(published_at=timezone.now() - timedelta(seconds=1))
+        expect_in = "Later one"
+    else:
+        tag.name = "New tag"
+        tag.save()
+        expect_in, expect_out = "New tag", "Old tag"
+
+    for url, old in before.items():
+        html = client.get(url).content.decode()
+        assert html != old, url
+        if expect_in:
+            assert expect_in in html, url
+        if expect_out:
+            assert expect_out not in html.split("<main", 1)[1], url
+
+
+@pytest.mark.parametrize("change", ["edited", "hidden", "added", "deleted", "category_renamed"])
+def test_faq_page_follows_every_change(client, change):
+    category = FaqCategoryFactory(name="Old category")
+    entry = FaqEntryFactory(category=category, question="Old question?")
+    before = client.get("/faq/")
+    if change == "edited":
+        entry.question = "New question?"
+        entry.save()
+    elif change == "hidden":
+        entry.is_published = False
+        entry.save()
+    elif change == "added":
+        FaqEntryFactory(category=category, question="New question?")
+    elif change == "deleted":
+        entry.delete()
+    else:
+        category.name = "New category"
+        category.save()
+    after = client.get("/faq/", headers={"If-None-Match": before["ETag"]})
+    assert after.status_code == 200
+    assert after.content != before.content
+
+
+def test_visitors_with_a_session_get_base_rendered_around_the_cached_article(client, django_user_model):
+    ArticleFactory(slug="a", title="Cached article")
+    anonymous = client.get("/blog/a/").content.decode()
+    user = django_user_model.objects.create_user("reader", "r@example.com", "pw-reader-123")
+    client.force_login(user)
+    with_session = client.get("/blog/a/")
+    assert with_session.status_code == 200
+    assert "Cached article" in with_session.content.decode()
+    assert with_session.content.decode() == anonymous  # base.html shows nothing per-user here
