@@ -168,3 +168,23 @@ def test_an_order_awaiting_a_delayed_payment_is_not_cancelled(client, stripe_api
     assert order.status == Order.Status.PENDING_PAYMENT
     assert order.events.filter(kind="awaiting_payment").exists()
     assert Product.objects.get(pk=foosfoot.pk).stock == 9
+
+
+def test_every_shop_admin_page_renders(client, paid_order):
+    admin_user = User.objects.create_superuser("root", "root@example.com", "pw-for-tests-only")
+    client.force_login(admin_user)
+    cart = paid_order.cart
+    event = paid_order.events.exclude(stripe_event_id="").first()
+    for url in (
+        "/admin/shop/product/",
+        f"/admin/shop/product/{paid_order.lines.get().product_id}/change/",
+        "/admin/shop/product/add/",
+        CHANGELIST,
+        f"{CHANGELIST}{paid_order.pk}/change/",
+        f"{CHANGELIST}?needs_attention__exact=1",
+        "/admin/shop/stripeevent/",
+        f"/admin/shop/stripeevent/{event.stripe_event_id}/change/",
+        "/admin/shop/cart/",
+        f"/admin/shop/cart/{cart.pk}/change/",
+    ):
+        assert client.get(url).status_code == 200, url
