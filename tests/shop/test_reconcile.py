@@ -72,3 +72,21 @@ def test_failed_events_are_retried(stripe_api, foosfoot, django_capture_on_commi
     assert counts["events_retried"] == 1
     assert StripeEvent.objects.get().state == StripeEvent.State.PROCESSED
     assert Order.objects.get(pk=result.order.pk).status == Order.Status.PAID
+
+
+def test_reconciliation_survives_stripe_being_down(stripe_api, foosfoot):
+    result = checkout(foosfoot)
+    Order.objects.filter(pk=result.order.pk).update(checkout_expires_at=timezone.now() - timedelta(minutes=10))
+    stripe_api.fail_next("GET", "/v1/checkout/sessions", status=500, times=10)
+    counts = reconcile_pending_orders()
+    assert counts["errors"] == 1
+    assert Order.objects.get(pk=result.order.pk).status == Order.Status.PENDING_PAYMENT
+
+
+def test_email_retry_task_sends_the_email(stripe_api, foosfoot):
+    from shop.tasks import send_order_email_task
+
+    order = checkout(foosfoot).order
+    send_order_email_task(order.pk, "confirmation")  # the task's body, as a worker would run it
+    assert len(mail.outbox) == 1
+    assert order.number in mail.outbox[0].subject
