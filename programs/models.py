@@ -9,6 +9,7 @@ import secrets
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
 EVERY_DAY = [0, 1, 2, 3, 4, 5, 6]
@@ -123,7 +124,8 @@ class Enrollment(models.Model):
             # A paid order enrolls once per program, however often it is announced.
             models.UniqueConstraint(fields=["order", "program"], name="enrollment_once_per_order_program"),
         ]
-        indexes = [models.Index(fields=["email"], name="enrollment_email")]
+        # Lookups by address are case-insensitive (`email__iexact` is UPPER(email) = UPPER(…)).
+        indexes = [models.Index(Upper("email"), name="enrollment_email_upper")]
 
     def __str__(self) -> str:
         return f"{self.email} in {self.program}"
