@@ -164,8 +164,21 @@ class StaffEnrollmentForm(forms.ModelForm):
         return value
 
 
+class EnrollmentChangeForm(forms.ModelForm):
+    class Meta:
+        model = Enrollment
+        fields = ["name", "timezone", "send_hour"]
+
+    def clean_timezone(self):
+        value = self.cleaned_data["timezone"]
+        if not schedule.is_valid_timezone(value):
+            raise forms.ValidationError("Unknown time zone; use an IANA name like Europe/Berlin.")
+        return value
+
+
 @admin.register(Enrollment)
 class EnrollmentAdmin(admin.ModelAdmin):
+    form = EnrollmentChangeForm
     list_display = ["email", "program", "status", "origin", "timezone", "send_hour", "created_at"]
     list_filter = ["program", "status", "origin"]
     search_fields = ["email", "name"]
@@ -206,7 +219,12 @@ class EnrollmentAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
+            Enrollment.objects.filter(pk=obj.pk).update(name=obj.name)
+            if {"send_hour", "timezone"} & set(form.changed_data):
+                try:
+                    services.change_send_time(enrollment=obj, send_hour=obj.send_hour, timezone_name=obj.timezone)
+                except services.EnrollmentStateError as refusal:
+                    self.message_user(request, refusal.message, messages.ERROR)
             return
         enrollment = services.enroll(
             program=form.cleaned_data["program"],

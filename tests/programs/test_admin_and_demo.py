@@ -125,3 +125,29 @@ def test_api_schema_documents_the_program_endpoints(api_client):
         assert path in paths
     assert "409" in paths["/api/enrollments/{token}/resume/"]["post"]["responses"]
     assert "400" in paths["/api/programs/{slug}/signup/"]["post"]["responses"]
+
+
+def test_staff_change_of_send_hour_reschedules(staff_client):
+    enrollment = services.enroll(
+        program=program_with_steps(2), email="c@example.com", origin="staff", now=utc(2026, 1, 5)
+    )
+    response = staff_client.post(
+        f"/admin/programs/enrollment/{enrollment.pk}/change/",
+        {
+            "name": "Cee",
+            "timezone": "Asia/Tokyo",
+            "send_hour": "21",
+            "deliveries-TOTAL_FORMS": "2",
+            "deliveries-INITIAL_FORMS": "2",
+            "deliveries-MIN_NUM_FORMS": "0",
+            "deliveries-MAX_NUM_FORMS": "1000",
+            **{f"deliveries-{n}-id": str(d.pk) for n, d in enumerate(enrollment.deliveries.order_by("due_at"))},
+            **{f"deliveries-{n}-enrollment": str(enrollment.pk) for n in range(2)},
+        },
+    )
+    assert response.status_code == 302, response.content[:3000]
+    enrollment.refresh_from_db()
+    assert (enrollment.name, enrollment.timezone, enrollment.send_hour) == ("Cee", "Asia/Tokyo", 21)
+    from zoneinfo import ZoneInfo
+
+    assert {d.due_at.astimezone(ZoneInfo("Asia/Tokyo")).hour for d in enrollment.deliveries.all()} == {21}
