@@ -6,7 +6,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db.models import Count, F
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -16,11 +16,26 @@ from shop import services
 from shop.models import Cart, CartLine, Order, OrderEvent, OrderLine, Product, Refund, StripeEvent
 
 
+class StockLevelFilter(admin.SimpleListFilter):
+    title = "stock level"
+    parameter_name = "stock_level"
+
+    def lookups(self, request, model_admin):
+        return [("sold_out", "Sold out"), ("low", "Low (at or below threshold)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "sold_out":
+            return queryset.filter(stock=0)
+        if self.value() == "low":
+            return queryset.filter(stock__lte=F("low_stock_threshold"))
+        return queryset
+
+
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
     list_display = ["name", "sku", "price", "currency", "stock", "stock_state", "is_active", "position"]
     list_editable = ["is_active", "position"]
-    list_filter = ["is_active", "currency"]
+    list_filter = ["is_active", StockLevelFilter, "currency"]
     search_fields = ["name", "sku", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     fieldsets = [

@@ -5,10 +5,12 @@ identified by its unguessable token (`get_open_cart` / `get_cart_by_token`).
 """
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
+from django.utils import timezone
 
 from shop.models import Cart, CartLine, Product
 
@@ -136,3 +138,15 @@ def remove_line(*, line: CartLine) -> None:
     _check_open(cart)
     line.delete()
     cart.save(update_fields=["updated_at"])
+
+
+def delete_stale_carts(*, now: datetime | None = None, open_days: int = 30, checked_out_days: int = 90) -> int:
+    """Forget carts nobody touched for `open_days`, and spent carts after `checked_out_days`
+    (their orders keep their own copy of the lines). Returns how many carts went."""
+    now = now or timezone.now()
+    stale = Cart.objects.filter(
+        Q(checked_out_at__isnull=True, updated_at__lt=now - timedelta(days=open_days))
+        | Q(checked_out_at__lt=now - timedelta(days=checked_out_days))
+    )
+    _, per_model = stale.delete()
+    return per_model.get(Cart._meta.label, 0)

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from shop import services
+from shop import carts, services
 from shop.models import Order
 
 
@@ -21,3 +21,9 @@ def reconcile_pending_orders() -> dict[str, int]:
 )
 def send_order_email_task(order_id: int, kind: str) -> str:
     return services.send_order_email(order=Order.objects.get(pk=order_id), kind=kind)
+
+
+@shared_task(name="shop.delete_stale_carts")
+def delete_stale_carts() -> int:
+    """Beat task (daily, see the data migration): abandoned and long-spent carts."""
+    return carts.delete_stale_carts()
