@@ -53,3 +53,13 @@ def send_now(django_capture_on_commit_callbacks):
         return outcomes
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counts():
+    """The signup throttle counts in the cache; each test starts from zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

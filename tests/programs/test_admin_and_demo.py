@@ -32,6 +32,8 @@ def test_step_preview_shows_html_and_text_and_sends_a_test(staff_client, mailbox
     assert b"10 slow points" in preview.content  # text part
     html = staff_client.get(f"/admin/programs/step/{step.pk}/preview/html/")
     assert html.status_code == 200 and b"<strong>10 slow points</strong>" in html.content
+    assert "style-src 'self' 'unsafe-inline'" in html["Content-Security-Policy"]  # the email's inline styles
+    assert "frame-ancestors 'self'" in html["Content-Security-Policy"] and html["X-Frame-Options"] == "SAMEORIGIN"
     assert staff_client.post(f"/admin/programs/step/{step.pk}/send-test/").status_code == 302
     (message,) = mailbox.wait_for(1)
     assert message["To"] == "boss@hodhod.example" and message["Subject"].startswith("[TEST]")

@@ -179,3 +179,12 @@ def test_bad_confirmation_links_are_friendly(client, signed):
     assert response.status_code == 400
     assert b"confirmation link does not work" in response.content
     assert client.post(f"/programs/confirm/{signed}/").status_code == 400
+
+
+def test_signup_is_throttled_with_the_error_shape(api_client, enrollment, django_capture_on_commit_callbacks):
+    for n in range(20):
+        api_client.post("/api/programs/starter/signup/", {"email": f"s{n}@example"}, format="json")  # invalid: no mail
+    body = _assert_error(
+        api_client.post("/api/programs/starter/signup/", {"email": "s@example.com"}, format="json"), 429, "throttled"
+    )
+    assert body["message"]
