@@ -81,6 +81,13 @@ class FaqCategorySerializer(serializers.ModelSerializer):
         fields = ["name", "slug", "entries"]
 
 
+class ArticleListQuery(serializers.Serializer):
+    """The list's query parameters (CharField refuses NUL characters as well)."""
+
+    search = serializers.CharField(max_length=MAX_SEARCH_LENGTH, required=False, allow_blank=True)
+    tag = serializers.SlugField(max_length=60, required=False, allow_blank=True)
+
+
 class ArticlePagination(PageNumberPagination):
     page_size = 20
 
@@ -103,15 +110,10 @@ class ArticleListApi(generics.ListAPIView):
     pagination_class = ArticlePagination
 
     def get_queryset(self):
-        search = self.request.query_params.get("search", "").strip()
-        if len(search) > MAX_SEARCH_LENGTH:
-            raise ApiError(
-                code="validation_error",
-                message=f"search: at most {MAX_SEARCH_LENGTH} characters.",
-                fields={"search": [f"Ensure this field has no more than {MAX_SEARCH_LENGTH} characters."]},
-            )
+        query = ArticleListQuery(data=self.request.query_params)
+        query.is_valid(raise_exception=True)  # 400 in the one error shape
+        search, tag_slug = query.validated_data.get("search", ""), query.validated_data.get("tag", "")
         tag = None
-        tag_slug = self.request.query_params.get("tag", "").strip()
         if tag_slug:
             tag = Tag.objects.filter(slug=tag_slug).first()
             if tag is None:

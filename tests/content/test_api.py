@@ -112,3 +112,12 @@ def test_openapi_documents_content_endpoints_and_errors(api_client):
     assert responses["400"]["content"]["application/json"]["schema"]["$ref"].endswith("/Error")
     params = {p["name"] for p in paths["/api/articles/"]["get"]["parameters"]}
     assert {"page", "tag", "search"} <= params
+
+
+@pytest.mark.parametrize("query", ["?search=a%00b", "?tag=a%00b", "?search=%ff%fe", "?page=%00", "?tag=" + "t" * 500])
+def test_hostile_query_strings_never_500(api_client, client, query):
+    ArticleFactory()
+    response = api_client.get(f"/api/articles/{query}")
+    assert response.status_code in (200, 400, 404)
+    assert "code" in response.json() or "results" in response.json()
+    assert client.get(f"/blog/{query}").status_code in (200, 404)
