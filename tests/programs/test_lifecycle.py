@@ -215,3 +215,27 @@ def test_change_send_hour_moves_the_unsent_lessons(send_now, mailbox):
         d.due_at.astimezone(ZoneInfo("Europe/Berlin")).hour for d in enrollment.deliveries.filter(status="scheduled")
     ]
     assert local == [18, 18]
+
+
+def test_provider_webhook_bounce_suppresses_and_garbage_is_400(settings, rf):
+    """The endpoint path: anymail's own Postmark view (with basic auth), behind our guard."""
+    import base64
+    import json
+
+    from anymail.webhooks.postmark import PostmarkTrackingWebhookView
+    from django.core.exceptions import SuspiciousOperation
+
+    from programs.webhooks import refuse_unreadable
+
+    settings.ANYMAIL = {"WEBHOOK_SECRET": "user:pass"}
+    view = refuse_unreadable(PostmarkTrackingWebhookView.as_view())
+    auth = {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(b"user:pass").decode()}
+    bounce = {"RecordType": "Bounce", "Type": "HardBounce", "Email": "Gone@Example.com", "ID": 42, "MessageID": "m1"}
+    response = view(rf.post("/anymail/postmark/tracking/", json.dumps(bounce), content_type="application/json", **auth))
+    assert response.status_code == 200
+    assert Suppression.objects.get(email="gone@example.com").reason == Suppression.Reason.HARD_BOUNCE
+    garbage = rf.post("/anymail/postmark/tracking/", "{not json", content_type="application/json", **auth)
+    assert view(garbage).status_code == 400
+    stranger = rf.post("/anymail/postmark/tracking/", json.dumps(bounce), content_type="application/json")
+    with pytest.raises(SuspiciousOperation):  # Django answers 400
+        view(stranger)
