@@ -159,7 +159,7 @@ class OrderAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if change and "staff_notes" in form.changed_data:
-            services.record_order_event(order=obj, kind="note", message="Staff notes edited.", user=request.user)
+            services.add_staff_note(order=obj, note="Staff notes edited.", user=request.user)
 
     @admin.action(description="Mark selected orders as shipped (with tracking number)", permissions=["change"])
     def mark_shipped(self, request, queryset):

@@ -188,3 +188,13 @@ def test_every_shop_admin_page_renders(client, paid_order):
         f"/admin/shop/cart/{cart.pk}/change/",
     ):
         assert client.get(url).status_code == 200, url
+
+
+def test_the_refund_service_itself_checks_the_permission(paid_order, stripe_api):
+    from django.core.exceptions import PermissionDenied
+
+    from shop.services import refund_order
+
+    with pytest.raises(PermissionDenied):
+        refund_order(order=paid_order, amount=Decimal("1.00"), user=staff("clerk", "view_order", "change_order"))
+    assert stripe_api.refunds == {}
