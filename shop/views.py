@@ -63,6 +63,30 @@ def _with_image(product: Product) -> Product:
     return product
 
 
+AVAILABILITY = {"in": "InStock", "low": "LimitedAvailability", "out": "OutOfStock"}
+
+
+def _product_structured_data(product: Product, stock_state: str) -> dict:
+    """schema.org Product with its Offer, for search engines (rendered as JSON-LD)."""
+    image = product.image_src
+    return {
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": product.name,
+        "sku": product.sku,
+        "description": product.description,
+        **({"image": image if image.startswith("https://") else f"{settings.SITE_URL}{image}"} if image else {}),
+        "brand": {"@type": "Brand", "name": "Hod & Hod"},
+        "offers": {
+            "@type": "Offer",
+            "url": f"{settings.SITE_URL}{product.get_absolute_url()}",
+            "price": str(product.price),
+            "priceCurrency": product.currency,
+            "availability": f"https://schema.org/{AVAILABILITY[stock_state]}",
+        },
+    }
+
+
 def _stock_state(product: Product) -> str:
     if product.stock <= 0:
         return "out"
@@ -121,13 +145,15 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
             messages.success(request, f"Added {quantity} × {product.name} to your cart.")
             return redirect(reverse("shop:cart"), permanent=False)
     cart = get_cart_for_session(request)
+    stock_state = _stock_state(product)
     return render(
         request,
         "shop/product.html",
         {
             "product": product,
             "form": form,
-            "stock_state": _stock_state(product),
+            "stock_state": stock_state,
+            "product_ld": _product_structured_data(product, stock_state),
             "cart_item_count": cart_item_count(cart) if cart else 0,
         },
     )

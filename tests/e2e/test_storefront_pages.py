@@ -294,3 +294,35 @@ def test_get_on_checkout_goes_back_to_the_cart_and_pages_answer_head(client, pro
     assert client.get("/checkout/")["Location"] == "/cart/"
     for url in ("/", "/shop/foosfoot/", "/cart/", "/checkout/cancel/"):
         assert client.head(url).status_code == 200, url
+
+
+def test_checkout_while_stripe_is_unreachable_keeps_the_cart_and_says_so(client, product, settings):
+    settings.STRIPE_API_BASE = "http://127.0.0.1:1"  # nothing listens on port 1
+    add(client, product, 2)
+    response = client.post("/checkout/", {"email": "dana@example.com"})
+    assert response.status_code == 200
+    assert "Payment is unavailable right now; nothing was charged." in response.content.decode()
+    assert Product.objects.get(pk=product.pk).stock == 20
+    assert session_cart(client).lines.get().quantity == 2
+
+
+def test_success_page_while_stripe_is_unreachable_shows_what_we_know(client, product, stripe_api, settings):
+    add(client, product, 1)
+    client.post("/checkout/", {"email": "dana@example.com"})
+    order = Order.objects.get()
+    settings.STRIPE_API_BASE = "http://127.0.0.1:1"
+    html = client.get("/checkout/success/", {"session_id": order.checkout_session_id}).content.decode()
+    assert "Your payment is being confirmed" in html
+
+
+def test_product_page_describes_the_offer_for_search_engines(client, product):
+    import json
+    import re
+
+    html = client.get("/shop/foosfoot/").content.decode()
+    blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    offer = next(json.loads(b) for b in blocks if json.loads(b)["@type"] == "Product")["offers"]
+    assert offer["price"] == "89.00"
+    assert offer["priceCurrency"] == "USD"
+    assert offer["availability"] == "https://schema.org/InStock"
+    assert '<link rel="canonical" href="http://testserver/shop/foosfoot/">' in html
