@@ -283,3 +283,19 @@ def test_a_processing_failure_leaves_the_event_retryable(client, stripe_api, foo
     assert order.status == Order.Status.PENDING_PAYMENT  # no effect without its event, no event without effect
     assert order.events.count() == 1
     assert mail.outbox == []
+
+
+def test_delayed_payment_events_in_reverse_order_end_the_same(
+    client, stripe_api, foosfoot, announcements, django_capture_on_commit_callbacks
+):
+    result = checkout(foosfoot)
+    completed_unpaid = completed_event(stripe_api, result.session_id, outcome="delayed")
+    session = stripe_api.complete_session(result.session_id, "delayed_succeeded", send_webhook=False)
+    succeeded = stripe_api.build_event("checkout.session.async_payment_succeeded", session)
+    for event in (succeeded, completed_unpaid, succeeded, completed_unpaid):
+        assert deliver(client, stripe_api, event, django_capture_on_commit_callbacks).status_code == 200
+    order = Order.objects.get(pk=result.order.pk)
+    assert order.status == Order.Status.PAID
+    assert transitions(order) == [("pending_payment", "paid")]
+    assert announcements["paid"] == [order.pk]
+    assert len(mail.outbox) == 1
