@@ -24,13 +24,17 @@ def is_cookieless(request) -> bool:
     return not (settings.SESSION_COOKIE_NAME in request.COOKIES or "messages" in request.COOKIES)
 
 
-def validators_for(key: str, last_modified: int | None) -> HttpResponse:
-    """An empty response carrying the ETag/Last-Modified/Cache-Control a page will answer with."""
+def validators_for(request, key: str, last_modified: int | None) -> HttpResponse:
+    """An empty response carrying the ETag/Last-Modified/Cache-Control a page will answer with.
+
+    A page for a visitor with cookies may carry their flash messages: only their browser
+    may keep it (private); the cookie-less page is the same for everyone (public)."""
     validators = HttpResponse()
     validators["ETag"] = quote_etag(key)
     if last_modified is not None:
         validators["Last-Modified"] = http_date(last_modified)
-    patch_cache_control(validators, public=True, max_age=0, must_revalidate=True)
+    shared = {"public": True} if is_cookieless(request) else {"private": True}
+    patch_cache_control(validators, max_age=0, must_revalidate=True, **shared)
     return validators
 
 
@@ -48,7 +52,7 @@ def versioned_page(version_of: Callable[..., tuple]):
             # Only ?page= changes these pages; other query strings must not multiply cache keys.
             key = version_key(request.path, request.GET.get("page", ""), version)
             # ETag only: no timestamp says when an article left a list, so no Last-Modified.
-            validators = validators_for(key, None)
+            validators = validators_for(request, key, None)
             not_modified = get_conditional_response(request, etag=validators["ETag"], response=validators)
             if not_modified is not validators:
                 return not_modified

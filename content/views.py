@@ -90,7 +90,7 @@ def article_detail(request, slug: str):
         return response
 
     key = version_key(version)
-    validators = validators_for(key, int(version[1].timestamp()))
+    validators = validators_for(request, key, int(version[1].timestamp()))
     # Answered before any rendering: a revalidation costs the one query above.
     not_modified = get_conditional_response(
         request, etag=validators["ETag"], last_modified=int(version[1].timestamp()), response=validators

@@ -95,3 +95,13 @@ def test_visitors_with_a_session_get_base_rendered_around_the_cached_article(cli
     assert with_session.status_code == 200
     assert "Cached article" in with_session.content.decode()
     assert with_session.content.decode() == anonymous  # base.html shows nothing per-user here
+
+
+@pytest.mark.parametrize("url", ["/blog/a/", "/blog/", "/faq/"])
+def test_pages_for_visitors_with_cookies_are_private(client, url):
+    ArticleFactory(slug="a")
+    FaqEntryFactory()
+    assert "public" in client.get(url)["Cache-Control"]
+    client.cookies["messages"] = "something"
+    cache_control = client.get(url)["Cache-Control"]
+    assert "private" in cache_control and "public" not in cache_control
