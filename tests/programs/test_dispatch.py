@@ -175,3 +175,29 @@ def test_claim_query_uses_the_partial_index(django_assert_max_num_queries):
     # Whatever the number of rows: reaper (savepoint, select, release), one batch (savepoint, select, update, release).
     with django_assert_max_num_queries(7):
         dispatch.dispatch_due_deliveries(now=DUE, batch_size=10, enqueue=lambda ids: None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_send_task_running_twice_at_once_sends_once(mailbox):
+    (enrollment,) = _enroll_many(1)
+    claimed = []
+    dispatch.dispatch_due_deliveries(now=DUE, enqueue=claimed.extend)  # autocommit: on_commit runs at once
+    (pk,) = claimed
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def run():
+        try:
+            barrier.wait()
+            outcomes.append(dispatch.deliver(delivery_id=pk, final_attempt=False))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) == sorted([dispatch.Outcome.SENT, dispatch.Outcome.NOTHING])
+    assert len(mailbox.wait_for(1)) == 1
+    assert Delivery.objects.get(pk=pk).attempts == 1
