@@ -196,7 +196,6 @@ def seed_demo() -> list[str]:
                 "both directions, and why strengthening the foot beats only supporting it."
             ),
             "body_markdown": ARTICLE_BODY,
-            "author_name": "Hod & Hod",
             "status": Article.Status.PUBLISHED,
             "published_at": timezone.now() - timedelta(days=1),
             "seo_title": "Weak feet and back pain: the overlooked link",

@@ -4,6 +4,7 @@ import pytest
 
 from content.demo import seed_demo
 from content.models import Article, FaqCategory, FaqEntry, FurtherReading, Tag
+from tests.content.conftest import json_ld_blocks
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +35,8 @@ def test_seed_creates_the_article_faq_and_links_once(client, product):
     page = client.get(article.get_absolute_url())
     assert page.status_code == 200
     assert "Further reading" in page.content.decode()
+    [posting] = [b for b in json_ld_blocks(page.content.decode()) if b["@type"] == "BlogPosting"]
+    assert posting["author"] == {"@type": "Organization", "name": "Hod & Hod"}
     assert client.get("/faq/").content.decode().count("<dt") == 8
 
 
