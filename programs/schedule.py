@@ -83,6 +83,13 @@ def due_at(
     return local_instant(date, hour, zone)
 
 
+def first_start_date(zone_name: str, hour: int, now: dt.datetime) -> dt.date:
+    """Today (local) if today's send hour is still ahead, else tomorrow: nobody gets a lesson at 2 a.m."""
+    zone = ZoneInfo(zone_name if is_valid_timezone(zone_name) else settings.TIME_ZONE)
+    today = now.astimezone(zone).date()
+    return today if now <= local_instant(today, hour, zone) else today + dt.timedelta(days=1)
+
+
 def local_today(zone_name: str, now: dt.datetime) -> dt.date:
     zone = ZoneInfo(zone_name if is_valid_timezone(zone_name) else settings.TIME_ZONE)
     return now.astimezone(zone).date()

@@ -46,9 +46,9 @@ def _due(enrollment: Enrollment, step_day: int) -> dt.datetime:
 
 
 def schedule_deliveries(*, enrollment: Enrollment, now: dt.datetime | None = None) -> int:
-    """Start the enrollment's schedule today (local): one delivery per step, due in UTC."""
+    """Start the schedule at the next local send hour: one delivery per step, due in UTC."""
     now = now or timezone.now()
-    enrollment.anchor_date = schedule.local_today(enrollment.timezone, now)
+    enrollment.anchor_date = schedule.first_start_date(enrollment.timezone, enrollment.send_hour, now)
     enrollment.anchor_day = 0
     enrollment.save(update_fields=["anchor_date", "anchor_day", "updated_at"])
     rows = [
@@ -273,6 +273,11 @@ def resume(*, enrollment: Enrollment, now: dt.datetime | None = None) -> Enrollm
     paused_on = schedule.local_today(enrollment.timezone, enrollment.paused_at or now)
     shift = max((schedule.local_today(enrollment.timezone, now) - paused_on).days, 0)
     enrollment.anchor_date = (enrollment.anchor_date or paused_on) + dt.timedelta(days=shift)
+    upcoming = enrollment.deliveries.filter(status=Delivery.Status.HELD).select_related("step").order_by("step__day")
+    first = upcoming.first()
+    # The next lesson's shifted hour may already be past today: then it waits for tomorrow's.
+    while first is not None and _due(enrollment, first.step.day) < now:
+        enrollment.anchor_date += dt.timedelta(days=1)
     enrollment.status = Enrollment.Status.ACTIVE
     enrollment.paused_at = None
     enrollment.save(update_fields=["status", "paused_at", "anchor_date", "updated_at"])

@@ -201,10 +201,19 @@ def test_signing_up_again_while_pending_resends_the_link_only(api_client, mailbo
     assert len(mailbox.wait_for(2)) == 2
 
 
-def test_staff_enrollment_starts_at_once():
-    enrollment = _ny_enrollment(steps=3, send_hour=6)
+def test_staff_enrollment_starts_at_the_next_send_hour():
+    enrollment = _ny_enrollment(steps=3, send_hour=6)  # enrolled Monday 07:00, after today's 06:00
     assert enrollment.origin == "staff" and enrollment.status == Enrollment.Status.ACTIVE
-    assert _due_local(enrollment) == ["03-02 06:00", "03-03 06:00", "03-04 06:00"]
+    assert _due_local(enrollment) == ["03-03 06:00", "03-04 06:00", "03-05 06:00"]
+
+
+def test_resuming_late_in_the_day_waits_for_tomorrow(send_now, mailbox):
+    enrollment = _ny_enrollment(steps=3)
+    send_now(utc(2026, 3, 2, 13))
+    services.pause(enrollment=enrollment, now=utc(2026, 3, 3, 10))  # Tuesday 05:00, before lesson 2
+    services.resume(enrollment=enrollment, now=utc(2026, 3, 4, 2))  # Tuesday 21:00: today's 08:00 is past
+    assert _due_local(enrollment) == ["03-02 08:00", "03-04 08:00", "03-05 08:00"]
+    assert send_now(utc(2026, 3, 4, 2, 1)) == []  # nothing at night
 
 
 def test_change_send_hour_moves_the_unsent_lessons(send_now, mailbox):

@@ -50,10 +50,10 @@ def _local(enrollment: Enrollment, zone: ZoneInfo) -> list[dt.datetime]:
 @pytest.mark.parametrize(
     ("zone_name", "start", "hour"),
     [
-        ("America/New_York", utc(2026, 3, 5, 4), 8),  # across spring forward (03-08)
-        ("America/New_York", utc(2026, 10, 29, 4), 8),  # across fall back (11-01)
-        ("America/New_York", utc(2026, 3, 5, 4), 2),  # the hour that vanishes
-        ("America/New_York", utc(2026, 10, 29, 4), 1),  # the hour that happens twice
+        ("America/New_York", utc(2026, 3, 5, 5, 30), 8),  # across spring forward (03-08)
+        ("America/New_York", utc(2026, 10, 29, 4, 30), 8),  # across fall back (11-01)
+        ("America/New_York", utc(2026, 3, 5, 5, 30), 2),  # the hour that vanishes
+        ("America/New_York", utc(2026, 10, 29, 4, 30), 1),  # the hour that happens twice
         ("Europe/Berlin", utc(2026, 3, 26, 0), 8),
         ("Europe/Berlin", utc(2026, 10, 22, 0), 8),
         ("Europe/Berlin", utc(2026, 3, 26, 0), 2),
@@ -106,3 +106,13 @@ def test_skip_weekend_program_lands_on_monday():
 def test_timezone_from_shipping_address(address, zone, settings):
     settings.TIME_ZONE = "UTC"
     assert schedule.timezone_for_address(address) == zone
+
+
+@pytest.mark.django_db
+def test_enrolling_after_the_send_hour_starts_tomorrow_not_at_night():
+    program = program_with_steps(2)
+    late = utc(2026, 6, 1, 21)  # 23:00 in Berlin
+    enrollment = services.enroll(
+        program=program, email="a@example.com", origin="staff", timezone_name="Europe/Berlin", now=late
+    )
+    assert [m.strftime("%m-%d %H:%M") for m in _local(enrollment, BERLIN)] == ["06-02 08:00", "06-03 08:00"]
