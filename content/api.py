@@ -1,8 +1,11 @@
 """Read-only JSON API of the blog and FAQ (`/api/articles/`, `/api/faqs/`)."""
 
+from collections.abc import Callable
+
+from django.core.cache import cache
 from django.http import Http404
-from django.middleware.http import ConditionalGetMiddleware
-from django.utils.decorators import decorator_from_middleware, method_decorator
+from django.utils.cache import parse_etags
+from django.utils.http import quote_etag
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
@@ -10,15 +13,19 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from content.caching import PAGE_CACHE_SECONDS, version_key
 from content.models import Article, FaqCategory, FaqEntry, FurtherReading, Tag
-from content.selectors import article_detail_queryset, faq_categories, published_articles
+from content.selectors import (
+    article_detail_queryset,
+    faq_categories,
+    faq_version,
+    listing_version,
+    live_article_version,
+    published_articles,
+)
 from hodhod.api import ApiError, error_responses
 
 MAX_SEARCH_LENGTH = 100
-
-# A strong ETag from the JSON body and 304 on If-None-Match (the body is rendered first:
-# the saving is bandwidth, and the rendering itself is cheap — HTML is stored).
-conditional_get = method_decorator(decorator_from_middleware(ConditionalGetMiddleware), name="dispatch")
 
 
 class TagSerializer(serializers.ModelSerializer):
@@ -92,7 +99,24 @@ class ArticlePagination(PageNumberPagination):
     page_size = 20
 
 
-@conditional_get
+def versioned_response(request, version: tuple, build: Callable[[], object], *params: str) -> Response:
+    """The API's side of content/caching.py: ETag from the content version (304 without
+    serialising anything), the serialised data cached under it. `params` are the query
+    parameters that change the answer; no other query string can multiply cache keys."""
+    # Paginated answers hold absolute next/previous links: the host is part of the key.
+    where = request.build_absolute_uri(request.path)
+    key = version_key(where, [request.query_params.get(name, "") for name in params], version)
+    etag = quote_etag(key)
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=0, must-revalidate"}
+    if etag in parse_etags(request.headers.get("If-None-Match", "")):
+        return Response(status=304, headers=headers)
+    data = cache.get(f"content:api:{key}")
+    if data is None:
+        data = build()
+        cache.set(f"content:api:{key}", data, timeout=PAGE_CACHE_SECONDS)
+    return Response(data, headers=headers)
+
+
 @extend_schema(
     tags=["content"],
     parameters=[
@@ -109,25 +133,36 @@ class ArticleListApi(generics.ListAPIView):
     serializer_class = ArticleSummarySerializer
     pagination_class = ArticlePagination
 
-    def get_queryset(self):
-        query = ArticleListQuery(data=self.request.query_params)
+    def list(self, request, *args, **kwargs):
+        query = ArticleListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)  # 400 in the one error shape
-        search, tag_slug = query.validated_data.get("search", ""), query.validated_data.get("tag", "")
-        tag = None
-        if tag_slug:
-            tag = Tag.objects.filter(slug=tag_slug).first()
-            if tag is None:
+        self.search = query.validated_data.get("search", "")
+        self.tag = None
+        if tag_slug := query.validated_data.get("tag", ""):
+            self.tag = Tag.objects.filter(slug=tag_slug).first()
+            if self.tag is None:
                 raise ApiError(code="not_found", message="No such tag.", status_code=404)
-        return published_articles(tag=tag, search=search)
+        version = (*listing_version(), self.tag.pk if self.tag else None)
+        build = lambda: super(ArticleListApi, self).list(request, *args, **kwargs).data  # noqa: E731
+        return versioned_response(request, version, build, "page", "tag", "search")
+
+    def get_queryset(self):
+        return published_articles(tag=getattr(self, "tag", None), search=getattr(self, "search", ""))
 
 
-@conditional_get
 @extend_schema(tags=["content"], responses={200: ArticleDetailSerializer, **error_responses(404)})
 class ArticleDetailApi(generics.RetrieveAPIView):
     """One published article: rendered HTML, tags, further reading and its FAQ entries."""
 
     serializer_class = ArticleDetailSerializer
     lookup_field = "slug"
+
+    def retrieve(self, request, *args, **kwargs):
+        version = live_article_version(kwargs["slug"])
+        if version is None:
+            raise ApiError(code="not_found", message="No such article.", status_code=404)
+        build = lambda: super(ArticleDetailApi, self).retrieve(request, *args, **kwargs).data  # noqa: E731
+        return versioned_response(request, version, build)
 
     def get_queryset(self):
         return article_detail_queryset()
@@ -139,10 +174,10 @@ class ArticleDetailApi(generics.RetrieveAPIView):
             raise ApiError(code="not_found", message="No such article.", status_code=404) from None
 
 
-@conditional_get
 @extend_schema(tags=["content"], responses={200: FaqCategorySerializer(many=True)})
 class FaqListApi(APIView):
     """Published FAQ entries grouped by category, in order."""
 
     def get(self, request):
-        return Response(FaqCategorySerializer(faq_categories(), many=True).data)
+        build = lambda: FaqCategorySerializer(faq_categories(), many=True).data  # noqa: E731
+        return versioned_response(request, faq_version(), build)

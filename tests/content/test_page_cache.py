@@ -105,3 +105,44 @@ def test_pages_for_visitors_with_cookies_are_private(client, url):
     client.cookies["messages"] = "something"
     cache_control = client.get(url)["Cache-Control"]
     assert "private" in cache_control and "public" not in cache_control
+
+
+@pytest.mark.parametrize("url", ["/api/articles/", "/api/articles/?tag=t&page=1", "/api/articles/a/", "/api/faqs/"])
+def test_an_unchanged_api_answer_costs_one_query(api_client, url, django_assert_max_num_queries):
+    tag = TagFactory(slug="t", name="T")
+    article = ArticleFactory(slug="a", tags=[tag])
+    FaqEntryFactory(articles=[article])
+    first = api_client.get(url)
+    with django_assert_max_num_queries(2 if "tag=" in url else 1):
+        again = api_client.get(url)
+    assert again.json() == first.json()
+
+
+def test_api_answers_follow_edits(api_client):
+    tag = TagFactory(slug="t", name="Old tag")
+    article = ArticleFactory(slug="a", title="Old title", tags=[tag])
+    entry = FaqEntryFactory(articles=[article], question="Old question?")
+    urls = ["/api/articles/", "/api/articles/?tag=t", "/api/articles/a/", "/api/faqs/"]
+    before = {url: api_client.get(url).json() for url in urls}
+    tag.name = "New tag"
+    tag.save()
+    entry.question = "New question?"
+    entry.save()
+    after = {url: api_client.get(url).json() for url in urls}
+    assert after["/api/articles/"]["results"][0]["tags"][0]["name"] == "New tag"
+    assert after["/api/articles/?tag=t"]["results"][0]["tags"][0]["name"] == "New tag"
+    assert after["/api/articles/a/"]["faq_entries"][0]["question"] == "New question?"
+    assert after["/api/faqs/"][0]["entries"][0]["question"] == "New question?"
+    assert all(before[url] != after[url] for url in urls)
+
+    Article.objects.filter(pk=article.pk).update(status=Article.Status.DRAFT)
+    assert api_client.get("/api/articles/").json()["count"] == 0
+    assert api_client.get("/api/articles/a/").status_code == 404
+
+
+def test_paginated_links_follow_the_host(api_client):
+    for _ in range(21):
+        ArticleFactory()
+    assert api_client.get("/api/articles/").json()["next"].startswith("http://testserver/")
+    other = api_client.get("/api/articles/", HTTP_HOST="localhost").json()
+    assert other["next"].startswith("http://localhost/")
