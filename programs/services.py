@@ -67,6 +67,13 @@ def _reschedule(enrollment: Enrollment, *, statuses: list[str], new_status: str 
         delivery.save(update_fields=["due_at", "status", "updated_at"])
 
 
+def _not_in_the_past(enrollment: Enrollment, *, now: dt.datetime, statuses: list[str]) -> None:
+    """Move the anchor so the next unsent lesson is not due before `now` (it would go out at once, maybe at night)."""
+    first = enrollment.deliveries.filter(status__in=statuses).select_related("step").order_by("step__day").first()
+    while first is not None and _due(enrollment, first.step.day) < now:
+        enrollment.anchor_date += dt.timedelta(days=1)
+
+
 def _close_open_deliveries(enrollment: Enrollment) -> None:
     enrollment.deliveries.filter(status__in=OPEN_DELIVERY).update(
         status=Delivery.Status.CANCELLED, updated_at=timezone.now()
@@ -273,11 +280,7 @@ def resume(*, enrollment: Enrollment, now: dt.datetime | None = None) -> Enrollm
     paused_on = schedule.local_today(enrollment.timezone, enrollment.paused_at or now)
     shift = max((schedule.local_today(enrollment.timezone, now) - paused_on).days, 0)
     enrollment.anchor_date = (enrollment.anchor_date or paused_on) + dt.timedelta(days=shift)
-    upcoming = enrollment.deliveries.filter(status=Delivery.Status.HELD).select_related("step").order_by("step__day")
-    first = upcoming.first()
-    # The next lesson's shifted hour may already be past today: then it waits for tomorrow's.
-    while first is not None and _due(enrollment, first.step.day) < now:
-        enrollment.anchor_date += dt.timedelta(days=1)
+    _not_in_the_past(enrollment, now=now, statuses=[Delivery.Status.HELD])
     enrollment.status = Enrollment.Status.ACTIVE
     enrollment.paused_at = None
     enrollment.save(update_fields=["status", "paused_at", "anchor_date", "updated_at"])
@@ -298,7 +301,9 @@ def change_send_time(*, enrollment: Enrollment, send_hour: int, timezone_name: s
     enrollment.send_hour = send_hour
     if timezone_name:
         enrollment.timezone = timezone_name
-    enrollment.save(update_fields=["send_hour", "timezone", "updated_at"])
+    if enrollment.anchor_date:
+        _not_in_the_past(enrollment, now=timezone.now(), statuses=OPEN_DELIVERY)
+    enrollment.save(update_fields=["send_hour", "timezone", "anchor_date", "updated_at"])
     if enrollment.anchor_date:
         _reschedule(enrollment, statuses=OPEN_DELIVERY)
     return enrollment
