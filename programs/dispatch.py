@@ -11,6 +11,7 @@ import random
 import smtplib
 from collections.abc import Callable, Iterable
 
+from anymail.exceptions import AnymailAPIError, AnymailError
 from django.db import transaction
 from django.utils import timezone
 
@@ -113,6 +114,11 @@ def requeue_stuck_deliveries(*, older_than: dt.timedelta = STUCK_AFTER, now: dt.
 
 def is_transient(error: Exception) -> bool:
     """Worth another try later: the server or the network, not the message or the address."""
+    if isinstance(error, AnymailAPIError):  # a provider's HTTP API (also an OSError: check it first)
+        status = getattr(error, "status_code", None)
+        return status is None or status >= 500 or status == 429
+    if isinstance(error, AnymailError):  # recipients refused, invalid address, unsupported feature
+        return False
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return all(400 <= code < 500 for code, _ in error.recipients.values())
     if isinstance(error, smtplib.SMTPResponseException):
@@ -121,10 +127,7 @@ def is_transient(error: Exception) -> bool:
         return True
     if isinstance(error, smtplib.SMTPException):
         return False
-    if isinstance(error, (ConnectionError, TimeoutError, OSError)):
-        return True
-    status = getattr(error, "status_code", None)  # anymail's provider API errors
-    return type(error).__module__.startswith("anymail") and (status is None or status >= 500 or status == 429)
+    return isinstance(error, OSError)  # connection refused or reset, timeouts, DNS
 
 
 def deliver(*, delivery_id: int, final_attempt: bool) -> Outcome:

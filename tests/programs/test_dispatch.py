@@ -5,6 +5,7 @@ import smtplib
 import threading
 
 import pytest
+from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.core.management import CommandError, call_command
 from django.db import connections
 from django_celery_beat.models import PeriodicTask
@@ -144,6 +145,10 @@ def test_retry_countdowns_back_off_with_jitter_below_the_visibility_timeout(sett
         (smtplib.SMTPRecipientsRefused({"a@example.com": (550, b"no")}), False),
         (ConnectionRefusedError(), True),
         (ValueError("template bug"), False),
+        (AnymailAPIError("provider down", status_code=503), True),
+        (AnymailAPIError("rate limited", status_code=429), True),
+        (AnymailAPIError("bad request", status_code=400), False),
+        (AnymailRecipientsRefused("all refused"), False),
     ],
 )
 def test_which_errors_are_worth_a_retry(error, transient):
