@@ -91,7 +91,7 @@ class Article(models.Model):
         max_length=120, blank=True, help_text="Shown as the author; defaults to the author user's full name."
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="articles")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     published_at = models.DateTimeField(
         null=True, blank=True, db_index=True, help_text="A future time schedules the article; it goes live by itself."
     )
