@@ -37,16 +37,13 @@ class PageSitemap(Sitemap):
 
 
 class ProductSitemap(Sitemap):
-    """Active shop products at their page, `/shop/<slug>/` (the URL contract)."""
+    """Active shop products, at their page (`Product.get_absolute_url()`, `/shop/<slug>/`)."""
 
     changefreq = "weekly"
     priority = 0.8
 
     def items(self):
         return Product.objects.filter(is_active=True).only("slug").order_by("position", "pk")
-
-    def location(self, item: Product) -> str:
-        return f"/shop/{item.slug}/"
 
 
 SITEMAPS = {"blog": ArticleSitemap, "pages": PageSitemap, "products": ProductSitemap}
