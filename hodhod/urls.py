@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from hodhod import health
+from hodhod import health, views
 
 admin.site.site_header = "Hod & Hod administration"
 admin.site.site_title = "Hod & Hod admin"
@@ -22,6 +22,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
+    path("", views.home, name="home"),
     path("", include("shop.urls")),
     path("", include("programs.urls")),
     path("", include("content.urls")),

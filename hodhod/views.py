@@ -1,6 +1,25 @@
+from django.shortcuts import render
 from django.views import defaults
+from django.views.decorators.http import require_safe
 
+from content.models import FaqEntry
+from content.selectors import published_articles
 from hodhod.api import is_api_request, json_not_found, json_server_error
+from shop.views import storefront_context
+
+
+@require_safe
+def home(request):
+    """The front page composes the apps: the product, the latest articles, a FAQ teaser."""
+    return render(
+        request,
+        "home.html",
+        {
+            **storefront_context(request),
+            "articles": list(published_articles()[:3]),
+            "faq_entries": list(FaqEntry.objects.published().select_related("category")[:4]),
+        },
+    )
 
 
 def page_not_found(request, exception):

@@ -18,8 +18,6 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
-from content.models import FaqEntry
-from content.selectors import published_articles
 from shop.carts import (
     SESSION_KEY,
     CartError,
@@ -31,6 +29,7 @@ from shop.carts import (
     remove_line,
     set_line_quantity,
 )
+from shop.converters import TokenConverter
 from shop.forms import AddToCartForm, CartLineForm, CheckoutForm
 from shop.models import Cart, CartLine, Order, Product
 from shop.services import CheckoutError, OrderError, cancel_order, fulfil_checkout_session, start_checkout
@@ -113,21 +112,16 @@ def _allow_form_action_to_stripe(response: HttpResponse) -> HttpResponse:
     return response
 
 
-@require_safe
-def home(request: HttpRequest) -> HttpResponse:
+def storefront_context(request: HttpRequest) -> dict:
+    """The catalog as the home page shows it; the project's home view adds the blog and FAQ
+    (the shop imports no other app)."""
     products = [_with_image(product) for product in Product.objects.on_sale()]
     cart = get_cart_for_session(request)
-    return render(
-        request,
-        "shop/home.html",
-        {
-            "featured": products[0] if products else None,
-            "products": products,
-            "articles": list(published_articles()[:3]),
-            "faq_entries": list(FaqEntry.objects.published().select_related("category")[:4]),
-            "cart_item_count": cart_item_count(cart) if cart else 0,
-        },
-    )
+    return {
+        "featured": products[0] if products else None,
+        "products": products,
+        "cart_item_count": cart_item_count(cart) if cart else 0,
+    }
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -263,6 +257,8 @@ def checkout_cancel(request: HttpRequest) -> HttpResponse:
     """Back from Stripe without paying: cancel that order (its stock goes back) and give the
     browser its cart again, as it was, so the customer can change it or try again."""
     token = request.GET.get("order", "")
+    if not re.fullmatch(TokenConverter.regex, token):
+        token = ""  # not one of our tokens (PostgreSQL would refuse a NUL byte): nothing to cancel
     session_cart_id = request.session.get(SESSION_KEY)
     checked_out = (
         Cart.objects.filter(pk=session_cart_id, order__token=token).select_related("order").first()

@@ -326,3 +326,12 @@ def test_product_page_describes_the_offer_for_search_engines(client, product):
     assert offer["priceCurrency"] == "USD"
     assert offer["availability"] == "https://schema.org/InStock"
     assert '<link rel="canonical" href="http://testserver/shop/foosfoot/">' in html
+
+
+@pytest.mark.django_db
+def test_garbage_tokens_in_page_urls_are_404_not_500(client):
+    # PostgreSQL refuses NUL bytes: they must never reach a query.
+    for path in ("/orders/%00abcdefghijk/", "/orders/" + "a" * 5000 + "/", "/orders/short/"):
+        assert client.get(path).status_code == 404, path
+    assert client.get("/checkout/cancel/?order=%00abcdefghijk").status_code == 200
+    assert client.get("/checkout/success/?session_id=%00").status_code == 404
