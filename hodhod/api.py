@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, parsers, serializers, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
@@ -114,6 +115,10 @@ def exception_handler(exc, context):
         message = str(exc.detail) if not isinstance(exc, exceptions.ParseError) else None
         body = error_body(code, message)
     set_rollback()
+    request = context.get("request")
+    if request is not None:
+        # Errors are JSON even where the view renders something else (the schema view's YAML/OpenAPI types).
+        request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
     return Response(body, status=exc.status_code, headers=headers)
 
 
