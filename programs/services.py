@@ -70,7 +70,12 @@ def _reschedule(enrollment: Enrollment, *, statuses: list[str], new_status: str 
 def _not_in_the_past(enrollment: Enrollment, *, now: dt.datetime, statuses: list[str]) -> None:
     """Move the anchor so the next unsent lesson is not due before `now` (it would go out at once, maybe at night)."""
     first = enrollment.deliveries.filter(status__in=statuses).select_related("step").order_by("step__day").first()
-    while first is not None and _due(enrollment, first.step.day) < now:
+    if first is None:
+        return
+    behind = now - _due(enrollment, first.step.day)
+    if behind.days > 0:  # long gone: jump most of the way at once
+        enrollment.anchor_date += dt.timedelta(days=behind.days)
+    while _due(enrollment, first.step.day) < now:
         enrollment.anchor_date += dt.timedelta(days=1)
 
 
