@@ -191,7 +191,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["hodhod.api.JSONParser"],  # DRF's, with too-deep nesting a 400
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_THROTTLE_RATES": {"signup": "20/hour"},
+    # Per client address; behind a proxy set NUM_PROXIES so the real address is used.
+    "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "0")) or None,
+    "DEFAULT_THROTTLE_RATES": {
+        "signup": os.environ.get("API_RATE_SIGNUP", "20/hour"),
+        "carts": os.environ.get("API_RATE_CARTS", "120/minute"),
+        "checkout": os.environ.get("API_RATE_CHECKOUT", "30/minute"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Hod & Hod API",

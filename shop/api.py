@@ -6,6 +6,7 @@ Views stay thin: validate with a serializer, call one service or selector, answe
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from hodhod.api import ApiError, error_responses
@@ -52,12 +53,15 @@ class ProductDetailApi(generics.RetrieveAPIView):
 
 
 class CartCreateApi(APIView):
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "carts"
+
     @extend_schema(
         tags=["shop"],
         summary="Start an anonymous cart",
         description="Keep the answered `token`: it is the only key to this cart.",
         request=None,
-        responses={201: CartSerializer},
+        responses={201: CartSerializer, **error_responses(429)},
     )
     def post(self, request):
         return _cart_answer(create_cart(), status.HTTP_201_CREATED)
@@ -135,6 +139,9 @@ class CartLineDetailApi(APIView):
 
 
 class CheckoutApi(APIView):
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "checkout"
+
     @extend_schema(
         tags=["shop"],
         summary="Check a cart out",
@@ -146,7 +153,7 @@ class CheckoutApi(APIView):
         request=CheckoutInputSerializer,
         responses={
             201: CheckoutOutputSerializer,
-            **error_responses(400, 404, 409, 415),
+            **error_responses(400, 404, 409, 415, 429),
             503: OpenApiResponse(description="Stripe could not be reached; nothing was reserved or charged."),
         },
     )
