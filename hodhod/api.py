@@ -13,7 +13,7 @@ refusals (out of stock, empty cart, …); DRF's own exceptions and Django's
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import exceptions, parsers, serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -40,17 +40,6 @@ class ApiError(exceptions.APIException):
         self.message = message
         self.fields = fields
         super().__init__(detail=message, code=code)
-
-
-class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser (settings: DEFAULT_PARSER_CLASSES), but a body nested deeper than Python's
-    parser can go (`[[[[…` 100 000 times) is `malformed_request`, not a RecursionError and a 500."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError as exc:
-            raise exceptions.ParseError("JSON parse error - the body is nested too deeply.") from exc
 
 
 def error_body(code: str, message: str | None = None, fields: dict | None = None) -> dict:

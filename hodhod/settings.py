@@ -188,7 +188,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["hodhod.api.JSONParser"],  # DRF's, with too-deep nesting a 400
+    "DEFAULT_PARSER_CLASSES": ["hodhod.parsers.JSONParser"],  # DRF's, with too-deep nesting a 400
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     # Per client address; behind a proxy set NUM_PROXIES so the real address is used.
