@@ -17,3 +17,18 @@ def test_unknown_page_is_an_html_404(client):
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.django_db
+def test_wrong_method_on_a_page_is_a_friendly_405(client):
+    response = client.delete("/cart/")
+    assert response.status_code == 405
+    assert "GET" in response["Allow"]
+    assert b"cannot be done on this page" in response.content
+
+
+@pytest.mark.django_db
+def test_wrong_method_on_the_api_stays_json(client):
+    response = client.delete("/api/products/")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
