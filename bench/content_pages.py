@@ -1,20 +1,24 @@
 """Requests per second of the blog article page and /faq/ beside /healthz, under gunicorn on PostgreSQL.
 
-    .venv/bin/python -m bench.content_pages [--seconds 2] [--rounds 5] [--clients 6] [--workers 3]
+    .venv/bin/python -m bench.content_pages [--seconds 2] [--rounds 5] [--clients 6] [--workers 3] [--client auto]
 
 Creates a throw-away PostgreSQL database, migrates and seeds it (the demo article
 and FAQ plus 50 more articles), starts gunicorn on 127.0.0.1 (a free port, 3 sync
-workers as in the Dockerfile), then runs a bounded load per URL: `--clients`
-processes, each one keep-alive HTTP connection (http.client), requests in a loop
-for `--seconds`; URLs take turns over `--rounds` rounds. Prints the median
+workers as in the Dockerfile), then runs a bounded load per URL against
+127.0.0.1 only: `wrk` (Debian's package) with `--clients` connections when it is
+installed, else `--clients` Python processes each looping on one keep-alive
+http.client connection, for `--seconds`; URLs take turns over `--rounds` rounds. Prints the median
 requests/s per URL and its median ratio to /healthz (goal: article ≥ 0.5×
 healthz), then stops gunicorn and drops the database.
 """
 
 import argparse
+import contextlib
 import http.client
 import multiprocessing
 import os
+import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -97,7 +101,24 @@ def hammer(args: tuple[int, str, float]) -> tuple[int, int]:
     return done, errors
 
 
+def measure_wrk(port: int, path: str, clients: int, seconds: float) -> tuple[float, int]:
+    """The same bounded load from `wrk` (one thread, `clients` connections): a client in C
+    takes less of the CPUs the server shares with it than Python processes do."""
+    url = f"http://127.0.0.1:{port}{path}"
+    subprocess.run(["wrk", "-t1", f"-c{clients}", "-d1s", url], capture_output=True, check=True)  # warm-up
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{clients}", f"-d{seconds:g}s", url], capture_output=True, text=True, check=True
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    failures = (int(bad.group(1)) if bad else 0) + (sum(map(int, errors.groups())) if errors else 0)
+    return rate, failures
+
+
 def measure(pool, port: int, path: str, clients: int, seconds: float) -> tuple[float, int]:
+    if pool is None:
+        return measure_wrk(port, path, clients, seconds)
     pool.map(hammer, [(port, path, 0.5)] * clients)  # warm-up: connections, caches, imports
     started = time.perf_counter()
     results = pool.map(hammer, [(port, path, seconds)] * clients)
@@ -125,6 +146,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=6)
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--client", choices=["auto", "wrk", "python"], default="auto", help="auto: wrk when installed (apt install wrk)"
+    )
     args = parser.parse_args()
 
     port = free_port()
@@ -151,7 +175,9 @@ def main() -> None:
         rates: dict[str, list[float]] = {label: [] for label, _ in URLS}
         ratios: dict[str, list[float]] = {label: [] for label, _ in URLS}
         failures = 0
-        with multiprocessing.get_context("spawn").Pool(args.clients) as pool:
+        use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
+        print(f"client: {'wrk' if use_wrk else 'Python http.client processes'}")
+        with contextlib.nullcontext() if use_wrk else multiprocessing.get_context("spawn").Pool(args.clients) as pool:
             for _ in range(args.rounds):
                 for label, path in URLS:
                     rate, errors = measure(pool, port, path, args.clients, args.seconds)
