@@ -58,3 +58,5 @@ def construct_event(payload: bytes, sig_header: str) -> stripe.Event:
         return stripe.Webhook.construct_event(payload, sig_header, settings.STRIPE_WEBHOOK_SECRET)
     except (AttributeError, TypeError) as exc:  # signed, but JSON that is not an object (`[1, 2]`)
         raise ValueError("not a Stripe event") from exc
+    except RecursionError as exc:  # signed, but nested deeper than the JSON parser can go
+        raise ValueError("not a Stripe event") from exc
