@@ -365,8 +365,8 @@ def _as_dict(obj) -> dict:
 
 def _id_of(value) -> str:
     if isinstance(value, dict):
-        return value.get("id") or ""
-    return value or ""
+        value = value.get("id")
+    return value if isinstance(value, str) else ""  # an id, or nothing: never a number or a list
 
 
 def _find_order_for_session(session: dict) -> Order | None:
