@@ -668,7 +668,24 @@ def verify_stripe_event(*, payload: bytes, sig_header: str) -> dict:
         raise ValueError("not a Stripe event")
     if not isinstance(data.get("data"), dict):
         raise ValueError("not a Stripe event")
+    if len(data["id"]) > 255 or len(data["type"]) > 100 or _has_nul(data):
+        # Stripe's ids and types are short; PostgreSQL stores no NUL, in text or in jsonb.
+        raise ValueError("not a Stripe event")
     return data
+
+
+def _has_nul(value) -> bool:
+    stack = [value]  # a loop, not recursion: a body nested 900 deep parses, and must not crash here
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str) and "\x00" in value:
+            return True
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
 
 
 def process_stripe_event(*, event: dict) -> str:
