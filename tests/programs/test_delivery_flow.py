@@ -65,3 +65,30 @@ def test_paid_order_day0_lesson_through_worker_and_one_click_unsubscribe(
     enrollment.refresh_from_db()
     assert enrollment.status == Enrollment.Status.UNSUBSCRIBED
     assert not enrollment.deliveries.filter(status=Delivery.Status.SCHEDULED).exists()
+
+
+def test_beat_tick_on_the_worker_reaps_a_killed_send_and_sends_each_lesson_once(
+    celery_worker, mailbox, granted_program, foosfoot
+):
+    import datetime as dt
+
+    from programs import tasks
+
+    announce_paid(make_paid_order(foosfoot, email="first@example.com"))
+    announce_paid(make_paid_order(foosfoot, email="second@example.com"))
+    now = dt.datetime.now(dt.UTC)
+    day0 = Delivery.objects.filter(step__day=0).order_by("pk")
+    killed, waiting = list(day0)
+    # One lesson was claimed an hour ago by a worker that was killed; the other is simply due.
+    Delivery.objects.filter(pk=killed.pk).update(
+        status=Delivery.Status.SENDING, claimed_at=now - dt.timedelta(hours=1), due_at=now - dt.timedelta(hours=1)
+    )
+    Delivery.objects.filter(pk=waiting.pk).update(due_at=now - dt.timedelta(minutes=1))
+
+    tasks.dispatch_due_deliveries.delay()  # what beat sends every minute
+    _wait_until(lambda: Delivery.objects.filter(status=Delivery.Status.SENT).count() == 2)
+    tasks.dispatch_due_deliveries.delay()  # the next tick finds nothing
+    time.sleep(0.5)
+    assert sorted(m["To"] for m in mailbox.wait_for(2)) == ["first@example.com", "second@example.com"]
+    assert len(mailbox) == 2
+    assert Delivery.objects.filter(status=Delivery.Status.SENT).count() == 2
