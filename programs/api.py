@@ -61,11 +61,16 @@ class EnrollmentSerializer(serializers.ModelSerializer):
             "next_lesson_at",
         ]
 
+    def _progress(self, enrollment: Enrollment) -> tuple[int, int]:
+        if not hasattr(enrollment, "_progress"):
+            enrollment._progress = selectors.progress(enrollment)
+        return enrollment._progress
+
     def get_lessons_sent(self, enrollment: Enrollment) -> int:
-        return selectors.progress(enrollment)[0]
+        return self._progress(enrollment)[0]
 
     def get_lessons_total(self, enrollment: Enrollment) -> int:
-        return selectors.progress(enrollment)[1]
+        return self._progress(enrollment)[1]
 
     def get_next_lesson_at(self, enrollment: Enrollment) -> str | None:
         upcoming = selectors.next_delivery(enrollment)

@@ -188,3 +188,14 @@ def test_signup_is_throttled_with_the_error_shape(api_client, enrollment, django
         api_client.post("/api/programs/starter/signup/", {"email": "s@example.com"}, format="json"), 429, "throttled"
     )
     assert body["message"]
+
+
+def test_enrollment_reads_use_a_fixed_number_of_queries(api_client, client, enrollment, django_assert_max_num_queries):
+    enrollment.deliveries.filter(step__day=0).update(status="sent")
+    with django_assert_max_num_queries(3):
+        body = api_client.get(f"/api/enrollments/{enrollment.token}/").json()
+    assert (body["lessons_sent"], body["lessons_total"]) == (1, 2)
+    with django_assert_max_num_queries(6):  # enrollment, progress, next lesson (+ session bookkeeping)
+        assert client.get(f"/programs/{enrollment.token}/").status_code == 200
+    with django_assert_max_num_queries(2):
+        assert len(api_client.get("/api/programs/").json()["results"]) == 1
