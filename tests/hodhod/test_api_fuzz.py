@@ -110,8 +110,9 @@ def known_values(db, stripe_api, in_process_requests, monkeypatch):
     from django.core.cache import cache
     from rest_framework.throttling import ScopedRateThrottle
 
-    # The signup throttle would answer most fuzzed signups with 429 before reading the body.
-    monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "signup", "100000/hour")
+    # The throttles (signup, carts, checkout) would answer most fuzzed requests with 429 before reading them.
+    for scope in list(ScopedRateThrottle.THROTTLE_RATES):
+        monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, scope, "100000/minute")
     cache.clear()
     KNOWN.update(_known_values())
     yield KNOWN
