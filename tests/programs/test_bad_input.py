@@ -175,10 +175,10 @@ def test_unsubscribe_page_get_confirms_post_unsubscribes_twice_ok(enrollment):
 
 @pytest.mark.parametrize("signed", ["garbage", "eyJlIjoxfQ:1abc:tampered", "a" * 300])
 def test_bad_confirmation_links_are_friendly(client, signed):
-    response = client.get(f"/programs/confirm/{signed}/")
+    response = client.get(f"/programs/{signed}/confirm/")
     assert response.status_code == 400
     assert b"confirmation link does not work" in response.content
-    assert client.post(f"/programs/confirm/{signed}/").status_code == 400
+    assert client.post(f"/programs/{signed}/confirm/").status_code == 400
 
 
 def test_signup_is_throttled_with_the_error_shape(api_client, enrollment, django_capture_on_commit_callbacks):

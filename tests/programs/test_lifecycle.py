@@ -169,7 +169,7 @@ def test_free_signup_sends_nothing_until_confirmed(api_client, mailbox, send_now
     assert not enrollment.deliveries.exists()
     (confirmation,) = mailbox.wait_for(1)
     assert "List-Unsubscribe" not in confirmation
-    link = re.search(r"https?://\S+/programs/confirm/\S+/", confirmation.get_body(("plain",)).get_content()).group(0)
+    link = re.search(r"https?://\S+/programs/\S+/confirm/", confirmation.get_body(("plain",)).get_content()).group(0)
 
     assert send_now(dt.datetime.now(dt.UTC) + dt.timedelta(days=30)) == []  # nothing before the click
     assert len(mailbox) == 1
@@ -248,3 +248,12 @@ def test_provider_webhook_bounce_suppresses_and_garbage_is_400(settings, rf):
     stranger = rf.post("/anymail/postmark/tracking/", json.dumps(bounce), content_type="application/json")
     with pytest.raises(SuspiciousOperation):  # Django answers 400
         view(stranger)
+
+
+def test_confirmation_and_manage_links_are_redacted_in_the_request_log():
+    from hodhod.requestlog import redact_path
+
+    enrollment = Enrollment(pk=1, token="A" * 43)
+    signed = services.signup_token(enrollment)
+    for path in [f"/programs/{signed}/confirm/", f"/programs/{enrollment.token}/unsubscribe/"]:
+        assert signed not in redact_path(path) and enrollment.token not in redact_path(path)
