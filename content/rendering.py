@@ -55,6 +55,7 @@ def sanitize_html(html: str) -> str:
         url_schemes=URL_SCHEMES,
         link_rel=None,
         strip_comments=True,
+        id_prefix="md-",  # an author's {#main} must not clash with the page's own ids
     )
     # nh3's serializer escapes <, > and " inside attribute values, so an <a …> tag
     # of its output ends at the first ">" and its href is the one quoted value.

@@ -99,3 +99,8 @@ def test_markdown_is_rendered_at_save_not_per_request(client, django_assert_num_
     # Changing the stored HTML directly shows that the page serves it as stored.
     type(article).objects.filter(pk=article.pk).update(body_html="<p>served from the column</p>")
     assert "served from the column" in client.get("/blog/stored/").content.decode()
+
+
+def test_author_ids_cannot_clash_with_the_page():
+    html = render_markdown("## Heading {: #main }")
+    assert html == '<h2 id="md-main">Heading</h2>'
