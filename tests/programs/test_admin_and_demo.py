@@ -20,7 +20,15 @@ def staff_client(client):
 
 def test_program_admin_pages_render(staff_client):
     program = program_with_steps(3)
-    assert staff_client.get("/admin/programs/program/").status_code == 200
+    for url in [
+        "/admin/programs/program/",
+        "/admin/programs/program/add/",
+        "/admin/programs/step/",
+        "/admin/programs/enrollment/add/",
+        "/admin/programs/suppression/",
+        "/admin/programs/suppression/add/",
+    ]:
+        assert staff_client.get(url).status_code == 200, url
     page = staff_client.get(f"/admin/programs/program/{program.pk}/change/")
     assert page.status_code == 200 and b"Preview and send a test" in page.content
 
@@ -153,3 +161,38 @@ def test_staff_change_of_send_hour_reschedules(staff_client):
     from zoneinfo import ZoneInfo
 
     assert {d.due_at.astimezone(ZoneInfo("Asia/Tokyo")).hour for d in enrollment.deliveries.all()} == {21}
+
+
+def test_staff_create_a_skip_weekend_program_with_ordered_steps(staff_client):
+    product = ProductFactory()
+    response = staff_client.post(
+        "/admin/programs/program/add/",
+        {
+            "name": "Weekday drills",
+            "slug": "weekday-drills",
+            "description": "",
+            "is_active": "on",
+            "send_hour": "7",
+            "send_weekdays": ["0", "1", "2", "3", "4"],
+            "granted_by": [product.pk],
+            "steps-TOTAL_FORMS": "2",
+            "steps-INITIAL_FORMS": "0",
+            "steps-MIN_NUM_FORMS": "0",
+            "steps-MAX_NUM_FORMS": "1000",
+            "steps-0-day": "1",
+            "steps-0-subject": "Second",
+            "steps-0-body": "Two",
+            "steps-0-video_url": "",
+            "steps-1-day": "0",
+            "steps-1-subject": "First",
+            "steps-1-body": "One",
+            "steps-1-video_url": "https://video.example/1",
+        },
+    )
+    assert response.status_code == 302, response.content[:3000]
+    program = Program.objects.get(slug="weekday-drills")
+    assert program.send_weekdays == [0, 1, 2, 3, 4] and program.weekdays == frozenset(range(5))
+    assert list(program.steps.values_list("subject", flat=True)) == ["First", "Second"]
+    assert list(program.granted_by.all()) == [product]
+    page = staff_client.get(f"/admin/programs/program/{program.pk}/change/").content.decode()
+    assert page.index("First") < page.index("Second")  # steps inline, in day order
