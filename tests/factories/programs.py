@@ -1,10 +1,19 @@
 """factory_boy factories for the programs app."""
 
+import datetime as dt
+
 import factory
 
-from programs.models import Program, Step, Suppression
+from programs.models import Delivery, Enrollment, Program, Step, Suppression
 
-__all__ = ["ProgramFactory", "StepFactory", "SuppressionFactory", "program_with_steps"]
+__all__ = [
+    "DeliveryFactory",
+    "EnrollmentFactory",
+    "ProgramFactory",
+    "StepFactory",
+    "SuppressionFactory",
+    "program_with_steps",
+]
 
 
 class ProgramFactory(factory.django.DjangoModelFactory):
@@ -33,6 +42,29 @@ class StepFactory(factory.django.DjangoModelFactory):
     day = factory.Sequence(lambda n: n)
     subject = factory.LazyAttribute(lambda o: f"Lesson {o.day + 1}")
     body = factory.LazyAttribute(lambda o: f"Today: **{o.day + 1}0 slow points** and pulls.\n\n- toes\n- heels")
+
+
+class EnrollmentFactory(factory.django.DjangoModelFactory):
+    """A bare active enrollment without deliveries; use programs.services.enroll() for a scheduled one."""
+
+    class Meta:
+        model = Enrollment
+
+    program = factory.SubFactory(ProgramFactory)
+    email = factory.Sequence(lambda n: f"learner{n}@example.com")
+    origin = Enrollment.Origin.STAFF
+    timezone = "Europe/Berlin"
+    send_hour = 8
+    status = Enrollment.Status.ACTIVE
+
+
+class DeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Delivery
+
+    enrollment = factory.SubFactory(EnrollmentFactory)
+    step = factory.SubFactory(StepFactory, program=factory.SelfAttribute("..enrollment.program"))
+    due_at = factory.LazyFunction(lambda: dt.datetime.now(dt.UTC))
 
 
 class SuppressionFactory(factory.django.DjangoModelFactory):

@@ -11,3 +11,10 @@ def test_mailbox_receives_smtp(mailbox):
     assert received["Subject"] == "Hi"
     assert received.get_body(("plain",)).get_content().strip() == "text part"
     assert "html part" in received.get_body(("html",)).get_content()
+
+
+def test_program_factories(db):
+    from tests.factories import DeliveryFactory
+
+    delivery = DeliveryFactory()
+    assert delivery.step.program == delivery.enrollment.program
