@@ -28,6 +28,7 @@ _DEFAULT_MESSAGES = {
     "not_authenticated": "Log in first.",
     "throttled": "Too many requests; try again later.",
     "server_error": "Something went wrong on our side; it has been logged.",
+    "bad_request": "The request could not be understood.",
 }
 
 
@@ -117,6 +118,15 @@ def is_api_request(request) -> bool:
 
 def json_not_found(request, exception=None):
     return JsonResponse(error_body("not_found"), status=status.HTTP_404_NOT_FOUND)
+
+
+def json_bad_request(request, exception=None):
+    # Django's own 400s (a Host header not in ALLOWED_HOSTS, too many form fields) before DRF is reached.
+    return JsonResponse(error_body("bad_request"), status=status.HTTP_400_BAD_REQUEST)
+
+
+def json_permission_denied(request, exception=None):
+    return JsonResponse(error_body("permission_denied"), status=status.HTTP_403_FORBIDDEN)
 
 
 def json_server_error(request):

@@ -28,5 +28,7 @@ urlpatterns = [
     path("", include("content.urls")),
 ]
 
+handler400 = "hodhod.views.bad_request"
+handler403 = "hodhod.views.permission_denied"
 handler404 = "hodhod.views.page_not_found"
 handler500 = "hodhod.views.server_error"

@@ -4,7 +4,7 @@ from django.views.decorators.http import require_safe
 
 from content.models import FaqEntry
 from content.selectors import published_articles
-from hodhod.api import is_api_request, json_not_found, json_server_error
+from hodhod.api import is_api_request, json_bad_request, json_not_found, json_permission_denied, json_server_error
 from shop.views import storefront_context
 
 
@@ -20,6 +20,18 @@ def home(request):
             "faq_entries": list(FaqEntry.objects.published().select_related("category")[:4]),
         },
     )
+
+
+def bad_request(request, exception):
+    if is_api_request(request):
+        return json_bad_request(request, exception)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception):
+    if is_api_request(request):
+        return json_permission_denied(request, exception)
+    return defaults.permission_denied(request, exception)
 
 
 def page_not_found(request, exception):
