@@ -217,6 +217,7 @@ SPECTACULAR_SETTINGS = {
 
 # Security. With DEBUG off, `manage.py check --deploy` is clean.
 SESSION_COOKIE_HTTPONLY = True
+SESSION_ENGINE = "hodhod.sessions"  # database sessions; a malformed cookie is no session, not a 500
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
