@@ -604,3 +604,35 @@ def test_tracking_webhooks_with_garbage(client):
         for body in (b"", b"garbage", b"[]", b"{" * 10_000):
             response = client.post(path, body, content_type="application/json")
             assert response.status_code < 500, (path, body[:20], response.status_code)
+
+
+# --- what Django refuses before any view ------------------------------------------------------------------------
+
+
+def test_a_host_not_allowed_is_a_400_in_the_api_shape_and_a_page_elsewhere(client, world):
+    for host in ("evil.example.com", "a" * 300, "[::1", "localhost:abc", NUL):
+        response = client.get("/api/products/", HTTP_HOST=host)
+        assert response.status_code == 400
+        assert assert_api_answer(response)["code"] == "bad_request"
+        assert_page_answer(client.get("/", HTTP_HOST=host), f"host {host!r}"[:60])
+
+
+def test_too_many_form_fields_is_a_400(client, world):
+    fields = "&".join(f"a{i}=1" for i in range(2000))
+    response = client.post("/cart/", fields, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert_page_answer(response, "many fields")
+    route = f"/api/carts/{world['cart'].token}/lines/"
+    assert_api_answer(client.post(route, fields, content_type="application/x-www-form-urlencoded"), method="POST")
+
+
+@pytest.mark.parametrize(
+    "cookie", [NUL * 10, "abcdefgh" + NUL, "x" * 5000, "é" * 40, "../../../../etc/passwd", "A" * 32]
+)
+def test_a_session_cookie_that_is_not_one_of_our_keys_is_no_session(client, world, cookie):
+    client.cookies["sessionid"] = cookie
+    for path in ("/", "/cart/", f"/shop/{world['product'].slug}/", "/faq/", "/blog/"):
+        assert_page_answer(client.get(path), f"{path} with session cookie {cookie[:20]!r}")
+    response = client.post(f"/shop/{world['product'].slug}/", {"quantity": "1"})
+    assert response.status_code == 302  # added to a new cart, in a new session
+    assert_api_answer(client.get("/api/products/"))
