@@ -14,6 +14,9 @@ import time
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 pytestmark = pytest.mark.django_db
 
@@ -636,3 +639,33 @@ def test_a_session_cookie_that_is_not_one_of_our_keys_is_no_session(client, worl
     response = client.post(f"/shop/{world['product'].slug}/", {"quantity": "1"})
     assert response.status_code == 302  # added to a new cart, in a new session
     assert_api_answer(client.get("/api/products/"))
+
+
+# --- the pages' forms, property-based ---------------------------------------------------------------------------
+
+anything = st.one_of(
+    st.text(max_size=300),
+    st.integers().map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.sampled_from(["", NUL, LONG, str(HUGE), "-1", "0", "1e9", "08", "８", "١", " 1 ", "Europe/Berlin"]),
+)
+
+
+@hypothesis_settings(
+    max_examples=40, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+)
+@given(quantity=anything, line=anything, action=anything, email=anything, hour=anything, zone=anything)
+def test_page_forms_take_any_text(client, world, quantity, line, action, email, hour, zone):
+    product, enrollment = world["product"], world["enrollment"]
+    posts = [
+        (f"/shop/{product.slug}/", {"quantity": quantity}),
+        ("/cart/", {"line": line, "action": action, "quantity": quantity}),
+        ("/checkout/", {"email": email}),
+        (f"/programs/{enrollment.token}/", {"action": action, "send_hour": hour, "timezone": zone}),
+        (f"/programs/{enrollment.token}/", {"action": "hour", "send_hour": hour, "timezone": zone}),
+    ]
+    for path, data in posts:
+        assert_page_answer(client.post(path, data), f"POST {path} {data!r}"[:300])
+    for path in ("/blog/", "/faq/", "/checkout/success/", "/checkout/cancel/"):
+        params = {"page": quantity, "session_id": email, "order": line}
+        assert_page_answer(client.get(path, params), f"GET {path} {params!r}"[:300])
