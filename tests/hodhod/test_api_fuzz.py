@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, settings
 
 from hodhod.wsgi import application as wsgi_application
 
-MAX_EXAMPLES = 15  # per operation and generation mode; the whole module stays well under a minute
+MAX_EXAMPLES = 25  # per operation and generation mode; the whole module stays well under a minute
 
 
 def assert_contract(response) -> None:
