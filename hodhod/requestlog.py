@@ -54,6 +54,7 @@ class RequestLogMiddleware:
                 status,
                 (time.perf_counter() - started) * 1000,
                 extra={
+                    "request_id": request_id,
                     "method": request.method,
                     "path": redact_path(request.path),
                     "status": status,
