@@ -1,25 +1,13 @@
 """What a lesson email says and how it is addressed; rendered when it is sent."""
 
-import threading
 from urllib.parse import urlsplit
 
-import markdown
-import nh3
 from django.conf import settings
 from django.urls import reverse
 
 from hodhod.mail import send_templated_email
+from hodhod.markdown import render_markdown
 from programs.models import Delivery, Enrollment, Step
-
-_converters = threading.local()  # a Markdown instance is reusable (after reset) but not thread-safe
-
-
-def render_markdown(text: str) -> str:
-    """Markdown → HTML, sanitised: staff write the body, but mail clients should not have to trust it."""
-    converter = getattr(_converters, "markdown", None)
-    if converter is None:
-        converter = _converters.markdown = markdown.Markdown(extensions=["sane_lists"], output_format="html")
-    return nh3.clean(converter.reset().convert(text or ""))
 
 
 def site_domain() -> str:
