@@ -14,7 +14,8 @@ api_patterns = [
     path("", include("content.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file: no inline script for the CSP to refuse.
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    # No OPTIONS metadata: the HTML renderer has no template for it (a 500); OPTIONS is a JSON 405 instead.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema", metadata_class=None), name="api-docs"),
 ]
 
 urlpatterns = [
