@@ -91,6 +91,8 @@ def api_routes(world) -> list[str]:
         "/api/articles/weak-feet-and-back-pain/",
         "/api/faqs/",
         "/api/schema/",
+        "/api/docs/",
+        "/api/docs/?format=openapi",
     ]
 
 
