@@ -18,3 +18,18 @@ def test_tokens_and_emails_are_not_logged_in_full():
     assert token not in redact_path(f"/orders/{token}/")
     assert redact_path(f"/orders/{token}/").startswith("/orders/Zx8v3k")
     assert mask_email("jane.doe@example.com") == "j***@example.com"
+
+
+def test_request_lines_are_json_when_debug_is_off(settings):
+    import json
+    import logging.config
+
+    assert settings.DEBUG is False
+    assert settings.LOGGING["handlers"]["console"]["formatter"] == "json"
+    config = settings.LOGGING["formatters"]["json"]
+    formatter = logging.config.DictConfigurator({}).configure_formatter(dict(config))
+    record = logging.LogRecord("hodhod.request", logging.INFO, __file__, 1, "GET %s 200", ("/healthz",), None)
+    record.request_id, record.status, record.duration_ms = "abcdef0123456789", 200, 1.5
+    line = json.loads(formatter.format(record))
+    assert line["message"] == "GET /healthz 200"
+    assert (line["request_id"], line["status"], line["levelname"]) == ("abcdef0123456789", 200, "INFO")
