@@ -1,7 +1,6 @@
 """DRF serializers of the shop API: inputs are validated here, answers are shaped here."""
 
 from django.templatetags.static import static
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -68,7 +67,8 @@ class CartSerializer(serializers.ModelSerializer):
         model = Cart
         fields = ["token", "lines", "item_count", "total", "currency", "checked_out", "created_at"]
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    # Documented like the other amounts (a decimal string, "59.00"); OpenApiTypes.DECIMAL said a JSON number.
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2))
     def get_total(self, cart: Cart) -> str:
         return f"{cart_total(cart):.2f}"
 
