@@ -164,3 +164,20 @@ def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
     return {
         code: OpenApiResponse(ErrorSerializer, description=_ERROR_DESCRIPTIONS.get(code, "Error.")) for code in statuses
     }
+
+
+def document_page_not_found(result, generator, request, public):
+    """drf-spectacular postprocessing hook (SPECTACULAR_SETTINGS): every paginated list documents the 404
+    it answers for a page past the last one (`?page=99`), in the one error shape."""
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            parameters = operation.get("parameters", []) if isinstance(operation, dict) else []
+            if any(p.get("in") == "query" and p.get("name") == "page" for p in parameters):
+                operation["responses"].setdefault(
+                    "404",
+                    {
+                        "description": "Not found (`not_found`): a page past the last one.",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                    },
+                )
+    return result

@@ -213,6 +213,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",  # the default
+        "hodhod.api.document_page_not_found",  # `?page=` past the end is a documented 404
+    ],
 }
 
 # Security. With DEBUG off, `manage.py check --deploy` is clean.
