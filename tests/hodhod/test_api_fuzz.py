@@ -3,8 +3,9 @@
 The schema is loaded from `/api/schema/` through the WSGI application, in process, so every
 generated request runs inside the test's database transaction. For every operation schemathesis
 generates valid and invalid requests (wrong types, missing fields, out-of-range values, odd path
-parameters); the contract checked on each answer is DESIGN.md's: never a 5xx, and every 4xx of
-`/api/` is JSON `{"code": str, "message": str, "fields"?: {...}}`.
+parameters, undocumented methods); the contract checked on each answer is DESIGN.md's: never a 5xx,
+and every 4xx of `/api/` is JSON `{"code": str, "message": str, "fields"?: {...}}`. Then the schema's
+own word: the status code is one it documents, with its Content-Type and a body matching its schema.
 
 Operations with path parameters are called twice per generated case: as generated, then with
 real slugs and tokens (the demo seed plus a cart, an order and an enrollment made here), so the
@@ -19,6 +20,11 @@ from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from hodhod.wsgi import application as wsgi_application
 
@@ -128,9 +134,19 @@ def known_values(db, stripe_api, in_process_requests, monkeypatch):
     suppress_health_check=list(HealthCheck),
 )
 def test_api_never_fails_and_refuses_in_the_one_shape(case, known_values):
-    assert_contract(case.call())
+    check(case)
     # Random identifiers mostly meet a 404 first; send the same query and body to real ones too.
     real = real_path_parameters(case.operation.path)
     if real and case.path_parameters:
         case.path_parameters = {**case.path_parameters, **real}
-        assert_contract(case.call())
+        check(case)
+
+
+def check(case) -> None:
+    """Our contract, then the schema's own word: the status is documented (405s of methods the schema does
+    not list aside), the Content-Type is the documented one, the body matches the documented response."""
+    response = case.call()
+    assert_contract(response)
+    case.validate_response(
+        response, checks=[status_code_conformance, content_type_conformance, response_schema_conformance]
+    )
