@@ -671,3 +671,36 @@ def test_page_forms_take_any_text(client, world, quantity, line, action, email, 
     for path in ("/blog/", "/faq/", "/checkout/success/", "/checkout/cancel/"):
         params = {"page": quantity, "session_id": email, "order": line}
         assert_page_answer(client.get(path, params), f"GET {path} {params!r}"[:300])
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "BREW"])
+def test_every_method_on_every_page(client, world, method):
+    enrollment, order = world["enrollment"].token, world["order"].token
+    pages = [
+        "/",
+        f"/shop/{world['product'].slug}/",
+        "/cart/",
+        "/checkout/",
+        "/checkout/success/",
+        "/checkout/cancel/",
+        f"/orders/{order}/",
+        "/blog/",
+        "/blog/weak-feet-and-back-pain/",
+        "/blog/tag/foot-health/",
+        "/blog/feed/",
+        "/blog/feed/atom/",
+        "/faq/",
+        f"/programs/{enrollment}/",
+        f"/programs/{enrollment}/unsubscribe/",
+        "/programs/confirm/garbage/",
+        "/sitemap.xml",
+        "/robots.txt",
+        "/healthz",
+        "/readyz",
+        "/admin/",
+        "/admin/login/",
+        "/stripe/webhook/",
+    ]
+    for path in pages:
+        response = client.generic(method, path, b"garbage=1&\x00", content_type="application/x-www-form-urlencoded")
+        assert response.status_code < 500, f"{response.status_code} for {method} {path}"
