@@ -704,3 +704,41 @@ def test_every_method_on_every_page(client, world, method):
     for path in pages:
         response = client.generic(method, path, b"garbage=1&\x00", content_type="application/x-www-form-urlencoded")
         assert response.status_code < 500, f"{response.status_code} for {method} {path}"
+
+
+def test_admin_changelists_and_change_pages_with_garbage(client, world, admin_user):
+    from django.contrib import admin
+
+    client.force_login(admin_user)
+    garbage_params = [
+        {"q": NUL},
+        {"q": LONG},
+        {"o": "abc"},
+        {"o": "99.-1"},
+        {"p": "x"},
+        {"p": str(HUGE)},
+        {"e": "1"},
+        {"_to_field": NUL},
+        {"status__exact": NUL},
+        {"id__gt": "abc"},
+        {"created_at__gte": "garbage"},
+        {"pk__in": "1," + NUL},
+    ]
+    failures = []
+    for model in admin.site._registry:
+        changelist = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        for params in garbage_params:
+            response = client.get(changelist, params)
+            if response.status_code >= 500:
+                failures.append((changelist, params, response.status_code))
+        for path in (
+            "\x00/change/",
+            "abc/change/",
+            f"{HUGE}/change/",
+            "%00/change/",
+            f"add/?_changelist_filters={NUL}",
+        ):
+            response = client.get(changelist + path)
+            if response.status_code >= 500:
+                failures.append((changelist + path, response.status_code))
+    assert not failures, failures
