@@ -706,8 +706,9 @@ def test_every_method_on_every_page(client, world, method):
         assert response.status_code < 500, f"{response.status_code} for {method} {path}"
 
 
-def test_admin_changelists_and_change_pages_with_garbage(client, world, admin_user):
+def test_admin_changelists_change_pages_and_actions_with_garbage(client, world, admin_user):
     from django.contrib import admin
+    from django.test import RequestFactory
 
     client.force_login(admin_user)
     garbage_params = [
@@ -725,8 +726,16 @@ def test_admin_changelists_and_change_pages_with_garbage(client, world, admin_us
         {"pk__in": "1," + NUL},
     ]
     failures = []
-    for model in admin.site._registry:
+    for model, model_admin in admin.site._registry.items():
         changelist = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        # Actions on forged selections: not a key of this model, a NUL, a number past any id.
+        listing = RequestFactory().get(changelist)
+        listing.user = admin_user
+        for action in [*model_admin.get_actions(listing), "no_such_action"]:
+            for selected in ([NUL], ["abc"], [str(HUGE)], ["1", "x" * 300]):
+                response = client.post(changelist, {"action": action, "_selected_action": selected, "index": "0"})
+                if response.status_code >= 500:
+                    failures.append((changelist, action, selected[-1][:10], response.status_code))
         for params in garbage_params:
             response = client.get(changelist, params)
             if response.status_code >= 500:
