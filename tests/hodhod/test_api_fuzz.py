@@ -1,7 +1,8 @@
 """Property-based fuzzing of the JSON API from its own OpenAPI schema (schemathesis).
 
-The schema is loaded from `/api/schema/` through the WSGI application, in process, so every
-generated request runs inside the test's database transaction. For every operation schemathesis
+The schema is the one `/api/schema/` serves, generated in process by drf-spectacular at collection
+(no database needed then); requests go through the WSGI application in process, so every generated
+request runs inside the test's database transaction. For every operation schemathesis
 generates valid and invalid requests (wrong types, missing fields, out-of-range values, odd path
 parameters, undocumented methods); the contract checked on each answer is DESIGN.md's: never a 5xx,
 and every 4xx of `/api/` is JSON `{"code": str, "message": str, "fields"?: {...}}`. Then the schema's
