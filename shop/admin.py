@@ -196,7 +196,7 @@ class OrderAdmin(admin.ModelAdmin):
     def refund_orders(self, request, queryset):
         if not request.user.has_perm("shop.refund_order"):
             raise PermissionDenied
-        orders = list(queryset.filter(status__in=services.REFUNDABLE_STATUSES))
+        orders = [order for order in queryset if services.is_refundable(order)]
         if not orders:
             self.message_user(request, "None of the selected orders can be refunded.", messages.WARNING)
             return None

@@ -34,7 +34,8 @@ ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     S.SHIPPED: {S.PARTIALLY_REFUNDED, S.REFUNDED},
     S.PARTIALLY_REFUNDED: {S.REFUNDED},
     S.REFUNDED: set(),
-    S.CANCELLED: set(),
+    # Only when a payment arrives after the cancellation and the units could be reserved again (_mark_paid).
+    S.CANCELLED: {S.PAID},
 }
 REFUNDABLE_STATUSES = (S.PAID, S.SHIPPED, S.PARTIALLY_REFUNDED)
 CHECKOUT_SESSION_LIFETIME = timedelta(minutes=31)  # Stripe's minimum is 30 minutes from the moment it gets the call
@@ -109,6 +110,10 @@ def transition_order(
             f"{S(to_status).label.lower()}.",
             409,
         )
+    if from_status == S.CANCELLED and order.stock_released_at is not None:
+        raise IllegalTransition(
+            "illegal_transition", f"Order {order.number} gave its units back to stock; reserve them first.", 409
+        )
     now = timezone.now()
     order.status = to_status
     fields = ["status", "updated_at"]
@@ -161,6 +166,24 @@ def release_stock(*, order: Order) -> bool:
     for product in Product.objects.select_for_update().filter(pk__in=quantities).order_by("pk"):
         Product.objects.filter(pk=product.pk).update(stock=F("stock") + quantities[product.pk])
     order.stock_released_at = timezone.now()
+    order.save(update_fields=["stock_released_at", "updated_at"])
+    return True
+
+
+def reserve_stock_again(*, order: Order) -> bool:
+    """Take a cancelled order's released units from stock again, all or nothing (products locked in pk order).
+    False when any of them is no longer on hand."""
+    if order.stock_released_at is None:
+        return True
+    quantities: dict[int, int] = {}
+    for line in OrderLine.objects.filter(order=order):
+        quantities[line.product_id] = quantities.get(line.product_id, 0) + line.quantity
+    products = list(Product.objects.select_for_update().filter(pk__in=quantities).order_by("pk"))
+    if len(products) != len(quantities) or any(p.stock < quantities[p.pk] for p in products):
+        return False
+    for product in products:
+        Product.objects.filter(pk=product.pk).update(stock=F("stock") - quantities[product.pk])
+    order.stock_released_at = None
     order.save(update_fields=["stock_released_at", "updated_at"])
     return True
 
@@ -457,10 +480,23 @@ def _mark_paid(order: Order, session: dict, stripe_event_id: str, source: str) -
             order=order, to_status=S.PAID, stripe_event_id=stripe_event_id, message=f"Payment received{via}."
         )
     elif order.status == S.CANCELLED:
+        # Paid after we cancelled it (the session expired or staff cancelled it while the customer was paying).
+        # The customer has paid: sell them the units if they are still on hand, otherwise a person refunds.
+        if reserve_stock_again(order=order):
+            transition_order(
+                order=order,
+                to_status=S.PAID,
+                stripe_event_id=stripe_event_id,
+                message="Payment received after the order was cancelled; its units were reserved again.",
+            )
+            return
+        if order.paid_at is None:
+            order.paid_at = timezone.now()  # the money is in: staff may refund this cancelled order
+            order.save(update_fields=["paid_at", "updated_at"])
         flag_order(
             order=order,
             stripe_event_id=stripe_event_id,
-            reason="Payment received for a cancelled order whose stock was released: refund it or ship it by hand.",
+            reason="Payment received for a cancelled order whose units are no longer in stock: refund it.",
         )
 
 
@@ -482,7 +518,7 @@ def _sync_refund_status(order: Order, *, user=None, stripe_event_id: str = "") -
             stripe_event_id=stripe_event_id,
             message=f"{refunded} {order.currency} refunded in total.",
         )
-    elif order.status in (S.PENDING_PAYMENT, S.CANCELLED):
+    elif order.status == S.PENDING_PAYMENT or (order.status == S.CANCELLED and order.paid_at is None):
         flag_order(
             order=order,
             stripe_event_id=stripe_event_id,
@@ -532,13 +568,19 @@ def apply_charge_refunded(*, order: Order, charge: dict, stripe_event_id: str = 
     _sync_refund_status(order, stripe_event_id=stripe_event_id)
 
 
+def is_refundable(order: Order) -> bool:
+    """Paid and not wholly refunded, or cancelled after its payment arrived (flagged for a refund)."""
+    paid_then_cancelled = order.status == S.CANCELLED and order.paid_at is not None
+    return bool(order.payment_intent_id) and (order.status in REFUNDABLE_STATUSES or paid_then_cancelled)
+
+
 def refund_order(*, order: Order, amount: Decimal | None = None, user) -> Refund:
     """Refund `amount` (default: all that is left) through Stripe. Needs the `shop.refund_order` permission."""
     if user is None or not user.has_perm("shop.refund_order"):
         raise PermissionDenied("Refunds need the 'Can refund orders through Stripe' permission.")
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
-        if order.status not in REFUNDABLE_STATUSES or not order.payment_intent_id:
+        if not is_refundable(order):
             raise OrderError(
                 "not_refundable",
                 f"Order {order.number} is {order.get_status_display().lower()}: nothing to refund.",

@@ -6,9 +6,11 @@ import time
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission, User
 from django.core import mail
 
 from shop.models import Order, OrderEvent, Product, Refund, StripeEvent
+from shop.services import refund_order
 from shop.signals import order_paid, order_refunded
 from tests.shop.conftest import checkout, post_event
 
@@ -299,3 +301,79 @@ def test_delayed_payment_events_in_reverse_order_end_the_same(
     assert transitions(order) == [("pending_payment", "paid")]
     assert announcements["paid"] == [order.pk]
     assert len(mail.outbox) == 1
+
+
+def expired_twin(emu, session: dict) -> dict:
+    """A `checkout.session.expired` for the same session, as a late or contradictory delivery."""
+    return emu.build_event("checkout.session.expired", {**session, "status": "expired", "payment_status": "unpaid"})
+
+
+def test_expired_arriving_after_completed_does_not_cancel_a_paid_order(
+    client, stripe_api, foosfoot, announcements, django_capture_on_commit_callbacks
+):
+    result = checkout(foosfoot, quantity=2)
+    session = stripe_api.complete_session(result.session_id, "paid", send_webhook=False)
+    for event in (stripe_api.build_event("checkout.session.completed", session), expired_twin(stripe_api, session)):
+        assert deliver(client, stripe_api, event, django_capture_on_commit_callbacks).status_code == 200
+    order = Order.objects.get(pk=result.order.pk)
+    assert order.status == Order.Status.PAID
+    assert order.stock_released_at is None
+    assert transitions(order) == [("pending_payment", "paid")]
+    assert Product.objects.get(pk=foosfoot.pk).stock == 8
+    assert announcements["paid"] == [order.pk]
+
+
+def test_completed_after_expiry_cancelled_the_order_pays_it_when_the_units_are_still_there(
+    client, stripe_api, foosfoot, announcements, django_capture_on_commit_callbacks
+):
+    result = checkout(foosfoot, quantity=2)
+    session = stripe_api.complete_session(result.session_id, "paid", send_webhook=False)
+    deliver(client, stripe_api, expired_twin(stripe_api, session), django_capture_on_commit_callbacks)
+    assert Product.objects.get(pk=foosfoot.pk).stock == 10  # released by the cancellation
+    completed = stripe_api.build_event("checkout.session.completed", session)
+    for _ in range(2):
+        assert deliver(client, stripe_api, completed, django_capture_on_commit_callbacks).status_code == 200
+
+    order = Order.objects.get(pk=result.order.pk)
+    assert order.status == Order.Status.PAID
+    assert order.stock_released_at is None
+    assert not order.needs_attention
+    assert transitions(order) == [("pending_payment", "cancelled"), ("cancelled", "paid")]
+    assert Product.objects.get(pk=foosfoot.pk).stock == 8  # taken again, once
+    assert announcements["paid"] == [order.pk]
+    assert len(mail.outbox) == 1
+
+
+def test_completed_after_expiry_cancelled_the_order_flags_a_refund_when_sold_out(
+    client, stripe_api, foosfoot, announcements, django_capture_on_commit_callbacks
+):
+    result = checkout(foosfoot, quantity=2)
+    session = stripe_api.complete_session(result.session_id, "paid", send_webhook=False)
+    deliver(client, stripe_api, expired_twin(stripe_api, session), django_capture_on_commit_callbacks)
+    Product.objects.filter(pk=foosfoot.pk).update(stock=1)  # sold to someone else meanwhile
+    completed = stripe_api.build_event("checkout.session.completed", session)
+    for _ in range(2):
+        assert deliver(client, stripe_api, completed, django_capture_on_commit_callbacks).status_code == 200
+
+    order = Order.objects.get(pk=result.order.pk)
+    assert order.status == Order.Status.CANCELLED
+    assert order.needs_attention
+    assert "refund it" in order.attention_reason
+    assert order.paid_at is not None
+    assert OrderEvent.objects.filter(order=order, kind="flagged").count() == 1
+    assert Product.objects.get(pk=foosfoot.pk).stock == 1  # nothing taken
+    assert announcements["paid"] == []
+    assert mail.outbox == []
+
+    # Staff can refund it through the shop, not only in the Stripe dashboard.
+    manager = User.objects.create_user("manager", password="pw-for-tests-only", is_staff=True)
+    manager.user_permissions.add(Permission.objects.get(codename="refund_order"))
+    manager = User.objects.get(pk=manager.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        refund = refund_order(order=order, user=manager)
+    assert refund.amount == Decimal("118.00")
+    charge = stripe_api.charge(stripe_api.payment_intent(order.payment_intent_id)["latest_charge"])
+    assert charge["amount_refunded"] == 11800
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED
+    assert order.amount_refunded == Decimal("118.00")
