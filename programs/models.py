@@ -83,6 +83,16 @@ class Step(models.Model):
     def __str__(self) -> str:
         return f"{self.program} · day {self.day}: {self.subject}"
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)  # post_save still sees the day as it was loaded
+        self.saved_day = self.day
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        step = super().from_db(db, field_names, values)
+        step.saved_day = step.__dict__.get("day")  # so a save can tell whether the day moved
+        return step
+
 
 class Enrollment(models.Model):
     class Status(models.TextChoices):

@@ -6,10 +6,11 @@ Bodies stay one call long: the work is in programs.services.
 import logging
 
 from anymail.signals import tracking
+from django.db.models.signals import post_save, pre_delete
 from django.dispatch import receiver
 
 from programs import services
-from programs.models import Suppression
+from programs.models import Step, Suppression
 from shop.signals import order_paid, order_refunded
 
 logger = logging.getLogger(__name__)
@@ -34,3 +35,14 @@ def suppress_on_bounce_or_complaint(sender, event, esp_name, **kwargs):
     reason = _SUPPRESSING_EVENTS.get(event.event_type)
     if reason and event.recipient:
         services.suppress(email=event.recipient, reason=reason, source=f"{esp_name} {event.event_id or ''}".strip())
+
+
+@receiver(post_save, sender=Step, dispatch_uid="programs.schedule_saved_step")
+def schedule_saved_step(sender, instance, created, raw=False, **kwargs):
+    if not raw:  # fixtures load rows as they are
+        services.step_saved(step=instance, created=created)
+
+
+@receiver(pre_delete, sender=Step, dispatch_uid="programs.unschedule_deleted_step")
+def unschedule_deleted_step(sender, instance, **kwargs):
+    services.unschedule_step(step=instance)

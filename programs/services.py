@@ -6,13 +6,14 @@ import logging
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
 from hodhod.mail import send_templated_email
 from hodhod.requestlog import mask_email
 from programs import schedule
-from programs.models import Delivery, Enrollment, Program, Suppression
+from programs.models import Delivery, Enrollment, Program, Step, Suppression
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,128 @@ def _not_in_the_past(enrollment: Enrollment, *, now: dt.datetime, statuses: list
         enrollment.anchor_date += dt.timedelta(days=behind.days)
     while _due(enrollment, first.step.day) < now:
         enrollment.anchor_date += dt.timedelta(days=1)
+
+
+STEP_BATCH_SIZE = 1000
+
+
+def schedule_step_for_enrollments(
+    *, step: Step, now: dt.datetime | None = None, batch_size: int = STEP_BATCH_SIZE
+) -> dict[str, int]:
+    """Bring one step's deliveries in line with its day, for every running enrollment of its program.
+
+    Called when staff add a lesson or move it to another day. Each active or paused
+    enrollment gets the step due exactly as `schedule_deliveries` would have put it
+    (its anchor, send hour, zone and the program's send days); an unsent one moves.
+    A day already passed for an enrollment is not sent late: no delivery is created,
+    and an unsent one is dropped (for a paused enrollment "passed" means before the
+    pause, since resuming shifts the rest). Sent, failed and in-flight rows are left alone.
+    Idempotent: (enrollment, step) is unique. A constant number of queries per batch.
+
+    The enrollments of a batch are locked while their rows change, so a pause, a
+    resume or the last lesson's completion cannot interleave with it.
+    """
+    now = now or timezone.now()
+    program = step.program
+    weekdays = program.weekdays
+    counts = {"created": 0, "moved": 0, "dropped": 0}
+    due_cache: dict[tuple, dt.datetime] = {}
+    running = [Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED]
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Enrollment.objects.select_for_update(no_key=True)
+                .filter(program=program, status__in=running, anchor_date__isnull=False, pk__gt=last_pk)
+                .order_by("pk")
+                .only("pk", "status", "anchor_date", "anchor_day", "send_hour", "timezone", "paused_at")[:batch_size]
+            )
+            if not batch:
+                return counts
+            last_pk = batch[-1].pk
+            existing = dict(
+                Delivery.objects.filter(step=step, enrollment__in=batch).values_list("enrollment_id", "status")
+            )
+            # Open rows a dispatch pass is claiming are skipped: they are due now and go out as they are.
+            open_rows = {
+                row.enrollment_id: row
+                for row in Delivery.objects.select_for_update(skip_locked=True)
+                .filter(step=step, enrollment__in=batch, status__in=OPEN_DELIVERY)
+                .only("pk", "enrollment_id", "due_at", "status")
+            }
+            create, move, drop = [], [], []
+            for enrollment in batch:
+                key = (enrollment.anchor_date, enrollment.anchor_day, enrollment.send_hour, enrollment.timezone)
+                if key not in due_cache:
+                    due_cache[key] = schedule.due_at(
+                        anchor_date=enrollment.anchor_date,
+                        anchor_day=enrollment.anchor_day,
+                        step_day=step.day,
+                        hour=enrollment.send_hour,
+                        zone_name=enrollment.timezone,
+                        weekdays=weekdays,
+                    )
+                due = due_cache[key]
+                paused = enrollment.status == Enrollment.Status.PAUSED
+                passed = due < ((enrollment.paused_at or now) if paused else now)
+                row = open_rows.get(enrollment.pk)
+                if enrollment.pk not in existing:
+                    if not passed:
+                        status = Delivery.Status.HELD if paused else Delivery.Status.SCHEDULED
+                        create.append(Delivery(enrollment=enrollment, step=step, due_at=due, status=status))
+                elif row is not None:
+                    if passed:
+                        drop.append(row)
+                    elif row.due_at != due:
+                        row.due_at, row.updated_at = due, now
+                        move.append(row)
+            if create:
+                Delivery.objects.bulk_create(create, ignore_conflicts=True)
+            if move:
+                Delivery.objects.bulk_update(move, ["due_at", "updated_at"])
+            if drop:
+                Delivery.objects.filter(pk__in=[row.pk for row in drop]).delete()
+                _complete_finished([row.enrollment_id for row in drop])
+            counts["created"] += len(create)
+            counts["moved"] += len(move)
+            counts["dropped"] += len(drop)
+        if len(batch) < batch_size:
+            return counts
+
+
+def step_saved(*, step: Step, created: bool) -> dict[str, int] | None:
+    """A new lesson, or one moved to another day, reaches the running enrollments; other edits change no date."""
+    if not created and getattr(step, "saved_day", None) == step.day:
+        return None
+    return schedule_step_for_enrollments(step=step)
+
+
+@transaction.atomic
+def unschedule_step(*, step: Step) -> int:
+    """A lesson is being deleted: its unsent deliveries stop, and whoever had only it left is completed.
+
+    Runs before the delete cascades (a `pre_delete` receiver), in two queries whatever the enrollment count.
+    """
+    stopped = Delivery.objects.filter(step=step, status__in=OPEN_DELIVERY)
+    enrollment_ids = list(stopped.values_list("enrollment_id", flat=True))
+    if not enrollment_ids:
+        return 0
+    count = stopped.update(status=Delivery.Status.CANCELLED, last_error="lesson deleted", updated_at=timezone.now())
+    _complete_finished(enrollment_ids)
+    return count
+
+
+UNFINISHED = [Delivery.Status.SCHEDULED, Delivery.Status.HELD, Delivery.Status.SENDING]
+
+
+def _complete_finished(enrollment_ids: list[int]) -> int:
+    """Mark completed the active enrollments among these with nothing left to send (one query)."""
+    unfinished = Delivery.objects.filter(enrollment=OuterRef("pk"), status__in=UNFINISHED)
+    return (
+        Enrollment.objects.filter(pk__in=enrollment_ids, status=Enrollment.Status.ACTIVE)
+        .exclude(Exists(unfinished))
+        .update(status=Enrollment.Status.COMPLETED, updated_at=timezone.now())
+    )
 
 
 def _close_open_deliveries(enrollment: Enrollment) -> None:
@@ -290,6 +413,8 @@ def resume(*, enrollment: Enrollment, now: dt.datetime | None = None) -> Enrollm
     enrollment.paused_at = None
     enrollment.save(update_fields=["status", "paused_at", "anchor_date", "updated_at"])
     _reschedule(enrollment, statuses=[Delivery.Status.HELD], new_status=Delivery.Status.SCHEDULED)
+    if complete_if_finished(enrollment=enrollment):  # its last lessons were deleted while it was paused
+        enrollment.status = Enrollment.Status.COMPLETED
     return enrollment
 
 
@@ -336,14 +461,24 @@ def cancel(*, enrollment: Enrollment) -> Enrollment:
     return enrollment
 
 
-def complete_if_finished(*, enrollment: Enrollment) -> None:
-    """The last lesson went out (or was given up): the program is completed."""
-    unfinished = enrollment.deliveries.filter(
-        status__in=[Delivery.Status.SCHEDULED, Delivery.Status.HELD, Delivery.Status.SENDING]
-    ).exists()
-    if not unfinished:
-        Enrollment.objects.filter(pk=enrollment.pk, status=Enrollment.Status.ACTIVE).update(
-            status=Enrollment.Status.COMPLETED, updated_at=timezone.now()
+def complete_if_finished(*, enrollment: Enrollment) -> bool:
+    """The last lesson went out (or was given up): the program is completed.
+
+    Nothing left to send is checked twice, the second time with the enrollment locked:
+    a lesson staff add at this very moment (`schedule_step_for_enrollments` holds the
+    enrollment while it inserts) is seen, and the program does not end before it.
+    """
+    unfinished = enrollment.deliveries.filter(status__in=UNFINISHED)
+    if unfinished.exists():
+        return False
+    with transaction.atomic():
+        Enrollment.objects.select_for_update().filter(pk=enrollment.pk).values_list("pk", flat=True).first()
+        if unfinished.exists():
+            return False
+        return bool(
+            Enrollment.objects.filter(pk=enrollment.pk, status=Enrollment.Status.ACTIVE).update(
+                status=Enrollment.Status.COMPLETED, updated_at=timezone.now()
+            )
         )
 
 
