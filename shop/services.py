@@ -526,11 +526,26 @@ def _sync_refund_status(order: Order, *, user=None, stripe_event_id: str = "") -
         )
 
 
+def _refunds_of_charge(charge: dict) -> list[dict]:
+    """Every refund of the charge, each with its Stripe id. The pinned API version no longer embeds the list
+    in the charge (older ones embed the first page), so it is asked for; a Stripe error is raised, which leaves
+    the event failed and retried, rather than recording refunds under made-up ids that a later list would
+    count a second time."""
+    embedded = charge.get("refunds")
+    if isinstance(embedded, dict) and isinstance(embedded.get("data"), list) and not embedded.get("has_more"):
+        return embedded["data"]
+    charge_id = _id_of(charge.get("id"))
+    if not charge_id:
+        return []
+    found = get_stripe_client().v1.refunds.list(params={"charge": charge_id, "limit": 100})
+    return [_as_dict(item) for item in found.auto_paging_iter()]
+
+
 def apply_charge_refunded(*, order: Order, charge: dict, stripe_event_id: str = "") -> None:
     """Record every refund the charge lists (one row each, by Stripe id), then derive the order's state.
     Refunds made in the Stripe dashboard arrive here too."""
     currency = (charge.get("currency") or order.currency).lower()
-    listed = (charge.get("refunds") or {}).get("data") or []
+    listed = _refunds_of_charge(charge)
     for item in listed:
         refund, created = Refund.objects.get_or_create(
             stripe_refund_id=item["id"],

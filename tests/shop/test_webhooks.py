@@ -10,7 +10,7 @@ from django.contrib.auth.models import Permission, User
 from django.core import mail
 
 from shop.models import Order, OrderEvent, Product, Refund, StripeEvent
-from shop.services import refund_order
+from shop.services import mark_shipped, refund_order
 from shop.signals import order_paid, order_refunded
 from tests.shop.conftest import checkout, post_event
 
@@ -377,3 +377,91 @@ def test_completed_after_expiry_cancelled_the_order_flags_a_refund_when_sold_out
     order.refresh_from_db()
     assert order.status == Order.Status.CANCELLED
     assert order.amount_refunded == Decimal("118.00")
+
+
+def without_refund_list(charge: dict) -> dict:
+    """The charge as the pinned API version sends it: no embedded `refunds` list, only `amount_refunded`."""
+    return {key: value for key, value in charge.items() if key != "refunds"}
+
+
+@pytest.mark.parametrize("embedded_first", [True, False])
+def test_refunds_are_recorded_by_their_stripe_id_whether_or_not_the_charge_lists_them(
+    client, stripe_api, foosfoot, django_capture_on_commit_callbacks, embedded_first
+):
+    result = checkout(foosfoot)
+    deliver(client, stripe_api, completed_event(stripe_api, result.session_id), django_capture_on_commit_callbacks)
+    pi = Order.objects.get(pk=result.order.pk).payment_intent_id
+    first = stripe_api.refund(pi, 1000, send_webhook=False)
+    charge_id = stripe_api.payment_intent(pi)["latest_charge"]
+    after_first = stripe_api.charge(charge_id)
+    second = stripe_api.refund(pi, 500, send_webhook=False)
+    after_second = stripe_api.charge(charge_id)
+    # One API version embeds the list, another does not; both, in either order, and again: no double count.
+    events = [
+        stripe_api.build_event("charge.refunded", after_first),
+        stripe_api.build_event("charge.refunded", without_refund_list(after_second)),
+    ]
+    if not embedded_first:
+        events.reverse()
+    for event in events + events:
+        assert deliver(client, stripe_api, event, django_capture_on_commit_callbacks).status_code == 200
+
+    order = Order.objects.get(pk=result.order.pk)
+    assert dict(Refund.objects.filter(order=order).values_list("stripe_refund_id", "amount")) == {
+        first["id"]: Decimal("10.00"),
+        second["id"]: Decimal("5.00"),
+    }
+    assert order.amount_refunded == Decimal("15.00")
+    assert order.status == Order.Status.PARTIALLY_REFUNDED
+
+
+def test_a_staff_refund_and_its_own_charge_refunded_event_count_once(
+    client, stripe_api, foosfoot, django_capture_on_commit_callbacks
+):
+    result = checkout(foosfoot)
+    deliver(client, stripe_api, completed_event(stripe_api, result.session_id), django_capture_on_commit_callbacks)
+    manager = User.objects.create_user("manager", password="pw-for-tests-only", is_staff=True)
+    manager.user_permissions.add(Permission.objects.get(codename="refund_order"))
+    manager = User.objects.get(pk=manager.pk)
+    order = Order.objects.get(pk=result.order.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        refund = refund_order(order=order, amount=Decimal("20.00"), user=manager)
+    charge = stripe_api.charge(stripe_api.payment_intent(order.payment_intent_id)["latest_charge"])
+    for payload in (charge, without_refund_list(charge)):
+        event = stripe_api.build_event("charge.refunded", payload)
+        assert deliver(client, stripe_api, event, django_capture_on_commit_callbacks).status_code == 200
+
+    order.refresh_from_db()
+    assert list(Refund.objects.filter(order=order).values_list("stripe_refund_id", flat=True)) == [
+        refund.stripe_refund_id
+    ]
+    assert order.amount_refunded == Decimal("20.00")
+    assert order.status == Order.Status.PARTIALLY_REFUNDED
+    assert transitions(order) == [("pending_payment", "paid"), ("paid", "partially_refunded")]
+
+
+def test_a_partial_refund_after_shipping_then_the_rest(
+    client, stripe_api, foosfoot, announcements, django_capture_on_commit_callbacks
+):
+    result = checkout(foosfoot)
+    deliver(client, stripe_api, completed_event(stripe_api, result.session_id), django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        mark_shipped(order=result.order, carrier="USPS", tracking_number="9400 1000")
+    pi = Order.objects.get(pk=result.order.pk).payment_intent_id
+    charge_id = stripe_api.payment_intent(pi)["latest_charge"]
+    for amount in (900, None):
+        stripe_api.refund(pi, amount, send_webhook=False)
+        event = stripe_api.build_event("charge.refunded", without_refund_list(stripe_api.charge(charge_id)))
+        assert deliver(client, stripe_api, event, django_capture_on_commit_callbacks).status_code == 200
+        order = Order.objects.get(pk=result.order.pk)
+        assert order.status == (Order.Status.PARTIALLY_REFUNDED if amount else Order.Status.REFUNDED)
+
+    assert transitions(order) == [
+        ("pending_payment", "paid"),
+        ("paid", "shipped"),
+        ("shipped", "partially_refunded"),
+        ("partially_refunded", "refunded"),
+    ]
+    assert order.shipped_at is not None and order.tracking_number == "9400 1000"
+    assert order.amount_refunded == Decimal("59.00")
+    assert announcements["refunded"] == [order.pk]
