@@ -2,6 +2,7 @@ import secrets
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q, Sum
@@ -48,6 +49,13 @@ class Product(models.Model):
 
     def get_absolute_url(self) -> str:
         return f"/shop/{self.slug}/"
+
+    def clean(self) -> None:
+        from shop.stripe_client import is_payable_amount
+
+        super().clean()
+        if self.price is not None and self.currency and not is_payable_amount(self.price, self.currency):
+            raise ValidationError({"price": f"{self.currency} prices have no fractions of this size."})
 
     @property
     def is_low_on_stock(self) -> bool:

@@ -23,7 +23,13 @@ from hodhod.mail import send_templated_email
 from hodhod.requestlog import mask_email
 from shop.models import Cart, CartLine, Order, OrderEvent, OrderLine, Product, Refund, StripeEvent
 from shop.signals import order_paid, order_refunded
-from shop.stripe_client import from_minor_units, get_stripe_client, to_minor_units
+from shop.stripe_client import (
+    currency_exponent,
+    from_minor_units,
+    get_stripe_client,
+    is_payable_amount,
+    to_minor_units,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -276,6 +282,11 @@ def reserve_cart(*, cart: Cart, email: str) -> Order:
         product = products[line.product_id]
         if not product.is_active:
             raise CheckoutError("product_unavailable", f"{product.name} is no longer for sale.", 409)
+        if not is_payable_amount(product.price, product.currency):  # e.g. a yen price with cents
+            logger.error(
+                "product %s has a price Stripe cannot charge: %s %s", product.sku, product.price, product.currency
+            )
+            raise CheckoutError("product_unavailable", f"{product.name} cannot be bought right now.", 409)
         if line.quantity > product.stock:
             left = f"only {product.stock} left" if product.stock else "none left"
             raise CheckoutError("out_of_stock", f"{product.name} is out of stock ({left}).", 409)
@@ -602,9 +613,12 @@ def refund_order(*, order: Order, amount: Decimal | None = None, user) -> Refund
                 409,
             )
         remaining = order.total - order.amount_refunded
-        amount = remaining if amount is None else Decimal(amount).quantize(Decimal("0.01"))
-        if amount <= 0 or amount > remaining:
-            raise OrderError("invalid_amount", f"Refund between 0.01 and {remaining} {order.currency}.")
+        amount = remaining if amount is None else Decimal(amount)
+        smallest = Decimal(1).scaleb(-min(currency_exponent(order.currency), 2))
+        if amount < smallest or amount > remaining:
+            raise OrderError("invalid_amount", f"Refund between {smallest} and {remaining} {order.currency}.")
+        if not is_payable_amount(amount, order.currency):
+            raise OrderError("invalid_amount", f"{order.currency} amounts have no fractions smaller than {smallest}.")
         minor = to_minor_units(amount, order.currency)
         sequence = order.refunds.count()
         try:
