@@ -34,6 +34,9 @@ class StepInline(admin.StackedInline):
     fields = ["day", "subject", "body", "video_url", "preview_link"]
     readonly_fields = ["preview_link"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("program")  # each form's title is str(step)
+
     @admin.display(description="Preview")
     def preview_link(self, step: Step):
         if not step.pk:
@@ -143,6 +146,10 @@ class DeliveryInline(admin.TabularInline):
     ordering = ["due_at"]
     fields = ["step", "due_at", "status", "attempts", "sent_at", "message_id", "last_error"]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        # Each row shows its step (str: "program · day n") and is titled str(delivery) ("step → email").
+        return super().get_queryset(request).select_related("step__program", "enrollment")
 
     def has_add_permission(self, request, obj=None):
         return False

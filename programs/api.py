@@ -20,7 +20,8 @@ class ProgramSerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "description", "lessons", "send_hour", "send_weekdays"]
 
     def get_lessons(self, program: Program) -> int:
-        return getattr(program, "lesson_count", None) or program.steps.count()
+        count = getattr(program, "lesson_count", None)  # annotated by the list; 0 is an answer, not a miss
+        return program.steps.count() if count is None else count
 
 
 class SignupInput(serializers.Serializer):

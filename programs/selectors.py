@@ -3,7 +3,7 @@
 import re
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef
 
 from programs.models import Delivery, Enrollment, Step
 
@@ -27,10 +27,14 @@ def next_delivery(enrollment: Enrollment) -> Delivery | None:
 
 
 def progress(enrollment: Enrollment) -> tuple[int, int]:
-    """(lessons sent, lessons in the program), in one query."""
+    """(lessons sent, lessons in the program), in one query.
+
+    Each step is checked by an EXISTS on the unique (enrollment, step) index: the cost does
+    not grow with the other enrollments' deliveries (a join over the program's steps would).
+    """
+    sent = Delivery.objects.filter(step=OuterRef("pk"), enrollment=enrollment, status=Delivery.Status.SENT)
     counts = Step.objects.filter(program_id=enrollment.program_id).aggregate(
-        total=Count("pk", distinct=True),
-        sent=Count("deliveries", filter=Q(deliveries__enrollment=enrollment, deliveries__status=Delivery.Status.SENT)),
+        total=Count("pk"), sent=Count("pk", filter=Exists(sent))
     )
     return counts["sent"], counts["total"]
 
