@@ -6,7 +6,9 @@ Stripe is reached only through `shop.stripe_client.get_stripe_client()`.
 
 import json
 import logging
+import re
 import secrets
+import traceback
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -32,6 +34,17 @@ from shop.stripe_client import (
 )
 
 logger = logging.getLogger(__name__)
+_EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_ORDER_TOKEN_IN_TEXT = re.compile(r"((?:order=|/orders/)[A-Za-z0-9_-]{6})[A-Za-z0-9_-]+")
+
+
+def _loggable(error: object) -> str:
+    """An exception (or any text) fit for a log line: mail servers and Stripe echo the addresses and URLs
+    they refuse, so emails are masked and order tokens cut, and no traceback carries them further."""
+    text = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error)
+    text = _EMAIL_IN_TEXT.sub(lambda match: mask_email(match.group(0)), text)
+    return _ORDER_TOKEN_IN_TEXT.sub(r"\1…", text)[:1000]
+
 
 S = Order.Status
 ALLOWED_TRANSITIONS: dict[str, set[str]] = {
@@ -199,14 +212,14 @@ def _announce_paid(order_id: int) -> None:
     deliver_order_email(order_id=order_id, kind="confirmation", order=order)
     for receiver, result in order_paid.send_robust(sender=Order, order=order):
         if isinstance(result, Exception):
-            logger.error("order_paid receiver %r failed for %s: %r", receiver, order.number, result)
+            logger.error("order_paid receiver %r failed for %s: %s", receiver, order.number, _loggable(result))
 
 
 def _announce_refunded(order_id: int) -> None:
     order = Order.objects.get(pk=order_id)
     for receiver, result in order_refunded.send_robust(sender=Order, order=order):
         if isinstance(result, Exception):
-            logger.error("order_refunded receiver %r failed for %s: %r", receiver, order.number, result)
+            logger.error("order_refunded receiver %r failed for %s: %s", receiver, order.number, _loggable(result))
 
 
 # --- emails ---------------------------------------------------------------------------------------
@@ -234,14 +247,14 @@ def deliver_order_email(*, order_id: int, kind: str, order: Order | None = None)
     """Send now; if the mail server is down, hand it to a retrying Celery task."""
     try:
         send_order_email(order=order or Order.objects.get(pk=order_id), kind=kind)
-    except Exception:
-        logger.exception("sending the %s email for order %s failed; queueing a retry", kind, order_id)
+    except Exception as exc:
+        logger.error("sending the %s email for order %s failed (%s); queueing a retry", kind, order_id, _loggable(exc))
         from shop.tasks import send_order_email_task
 
         try:
             send_order_email_task.delay(order_id, kind)
-        except Exception:
-            logger.exception("could not queue the %s email for order %s", kind, order_id)
+        except Exception as exc:
+            logger.error("could not queue the %s email for order %s: %s", kind, order_id, _loggable(exc))
 
 
 # --- checkout -------------------------------------------------------------------------------------
@@ -370,7 +383,7 @@ def start_checkout(
     try:
         session = create_checkout_session(order=order, success_url=success_url, cancel_url=cancel_url)
     except stripe.StripeError as exc:
-        logger.error("creating a checkout session for %s failed: %s", order.number, exc)
+        logger.error("creating a checkout session for %s failed: %s", order.number, _loggable(exc))
         with transaction.atomic():
             locked = Order.objects.select_for_update().get(pk=order.pk)
             transition_order(order=locked, to_status=S.CANCELLED, message="Stripe could not open a checkout session.")
@@ -794,7 +807,7 @@ def process_stripe_event(*, event: dict) -> str:
             stored.save(update_fields=["state", "attempts", "last_error", "processed_at"])
             return str(state)
     except Exception as exc:
-        logger.exception("applying Stripe event %s failed", event_id)
+        logger.error("applying Stripe event %s failed: %s", event_id, _loggable(exc))
         with transaction.atomic():
             stored, _ = StripeEvent.objects.get_or_create(
                 id=event_id, defaults={"type": event["type"][:100], "payload": event}
@@ -802,7 +815,7 @@ def process_stripe_event(*, event: dict) -> str:
             StripeEvent.objects.filter(pk=event_id).update(
                 state=StripeEvent.State.FAILED,
                 attempts=F("attempts") + 1,
-                last_error=f"{type(exc).__name__}: {exc}"[:2000],
+                last_error=traceback.format_exc()[-4000:],  # staff read it in admin; logs get the masked line
             )
         raise
 
@@ -887,9 +900,9 @@ def reconcile_pending_orders(*, now: datetime | None = None) -> dict[str, int]:
                         transition_order(
                             order=locked, to_status=S.CANCELLED, message="No checkout session was ever opened."
                         )
-        except stripe.StripeError:
+        except stripe.StripeError as exc:
             counts["errors"] += 1
-            logger.exception("reconciling order %s failed", order.number)
+            logger.error("reconciling order %s failed: %s", order.number, _loggable(exc))
             continue
         order.refresh_from_db(fields=["status"])
         if order.status == S.PAID:
