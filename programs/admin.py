@@ -272,8 +272,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
 
     @admin.action(description="Resend their failed lessons")
     def resend_failed(self, request, queryset):
-        failed = Delivery.objects.filter(enrollment__in=queryset, status=Delivery.Status.FAILED)
-        count = sum(dispatch.resend_failed(delivery=delivery) for delivery in failed)
+        count = dispatch.resend_failed_deliveries(Delivery.objects.filter(enrollment__in=queryset))
         self.message_user(request, f"{count} failed lesson(s) will be sent on the next pass.")
 
 

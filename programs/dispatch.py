@@ -186,10 +186,23 @@ def deliver(*, delivery_id: int, final_attempt: bool) -> Outcome:
 
 
 @transaction.atomic
+def resend_failed_deliveries(deliveries) -> int:
+    """Staff: give the failed ones among `deliveries` another go on the next pass (three queries in all).
+
+    A program that was completed because its last lesson failed runs again until that lesson
+    is sent (otherwise the send would be skipped as "enrollment completed").
+    """
+    now = timezone.now()
+    failed = Delivery.objects.filter(pk__in=deliveries.values("pk"), status=Delivery.Status.FAILED)
+    enrollment_ids = set(failed.values_list("enrollment_id", flat=True))
+    count = failed.update(status=Delivery.Status.SCHEDULED, due_at=now, attempts=0, updated_at=now)
+    if enrollment_ids:
+        Enrollment.objects.filter(pk__in=enrollment_ids, status=Enrollment.Status.COMPLETED).update(
+            status=Enrollment.Status.ACTIVE, updated_at=now
+        )
+    return count
+
+
 def resend_failed(*, delivery: Delivery) -> bool:
     """Staff: give a failed delivery another go on the next pass."""
-    return bool(
-        Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.FAILED).update(
-            status=Delivery.Status.SCHEDULED, due_at=timezone.now(), attempts=0, updated_at=timezone.now()
-        )
-    )
+    return bool(resend_failed_deliveries(Delivery.objects.filter(pk=delivery.pk)))

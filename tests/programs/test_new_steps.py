@@ -248,3 +248,26 @@ def test_scheduling_queries_do_not_grow_with_enrollments():
     with CaptureQueriesContext(connection) as context:
         assert services.schedule_step_for_enrollments(step=step)["created"] == 50
     assert len(context.captured_queries) <= 10
+
+
+def test_a_failed_last_lesson_resent_by_staff_reopens_the_program_until_it_is_sent(
+    settings, mailbox, django_capture_on_commit_callbacks, send_now
+):
+    enrollment = _enroll(program_with_steps(1), "pat@example.com", now=PAST_MONDAY)
+    sink_port = settings.EMAIL_PORT
+    settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = 9, 2  # nothing listens: the one lesson fails for good
+    claimed = []
+    with django_capture_on_commit_callbacks(execute=True):
+        dispatch.dispatch_due_deliveries(now=utc(2026, 3, 2, 13), enqueue=claimed.extend)
+    assert dispatch.deliver(delivery_id=claimed[0], final_attempt=True) is dispatch.Outcome.FAILED
+    enrollment.refresh_from_db()
+    assert enrollment.status == Enrollment.Status.COMPLETED  # given up: nothing left to send
+
+    settings.EMAIL_PORT = sink_port
+    assert dispatch.resend_failed_deliveries(enrollment.deliveries.all()) == 1
+    enrollment.refresh_from_db()
+    assert enrollment.status == Enrollment.Status.ACTIVE  # otherwise the resend would be skipped
+    assert send_now() == [dispatch.Outcome.SENT]
+    enrollment.refresh_from_db()
+    assert enrollment.status == Enrollment.Status.COMPLETED
+    assert [m["Subject"] for m in mailbox.wait_for(1)] == ["Lesson 1"]
