@@ -150,12 +150,22 @@ def test_csv_export_packing_slip_and_staff_notes(client, paid_order):
     assert order.events.filter(kind="note").exists()
 
 
-def test_order_search_and_filters(client, paid_order):
+def test_order_search_and_filters(client, paid_order, foosfoot):
+    other = checkout(foosfoot, email="someone.else@example.org").order  # pending; must not match
     client.force_login(staff("clerk", "view_order"))
+
+    def listed(**params) -> list[str]:
+        # The result rows themselves: the page also echoes the query in the search box.
+        response = client.get(CHANGELIST, params)
+        assert response.status_code == 200
+        return [order.number for order in response.context["cl"].result_list]
+
     for query in (paid_order.number, paid_order.email, paid_order.payment_intent_id):
-        response = client.get(CHANGELIST, {"q": query})
-        assert paid_order.number in response.content.decode()
-    assert client.get(CHANGELIST, {"status__exact": "paid"}).status_code == 200
+        assert listed(q=query) == [paid_order.number]
+    assert listed(q=other.email) == [other.number]
+    assert listed(status__exact="paid") == [paid_order.number]
+    assert listed(status__exact="pending_payment") == [other.number]
+    assert sorted(listed()) == sorted([paid_order.number, other.number])
 
 
 def test_an_order_awaiting_a_delayed_payment_is_not_cancelled(client, stripe_api, foosfoot):
