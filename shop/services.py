@@ -335,7 +335,9 @@ def _idempotency_key(order: Order, purpose: str) -> str:
 
 def create_checkout_session(*, order: Order, success_url: str | None = None, cancel_url: str | None = None):
     lines = list(order.lines.all())
-    expires_at = timezone.now() + CHECKOUT_SESSION_LIFETIME
+    # From the order, not the clock: a retry under the same idempotency key must send the same parameters,
+    # or Stripe refuses it (idempotency_error) instead of answering the session it already made.
+    expires_at = order.created_at.replace(microsecond=0) + CHECKOUT_SESSION_LIFETIME
     params = {
         "mode": "payment",
         "line_items": [

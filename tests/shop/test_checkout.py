@@ -1,8 +1,10 @@
 """Checkout: cart → order with a price snapshot and reserved stock → a Stripe Checkout Session."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from shop.carts import add_to_cart, create_cart
 from shop.models import Cart, Order, Product
@@ -56,8 +58,10 @@ def test_price_snapshot_survives_a_catalog_change(stripe_api, foosfoot):
     assert line.product_name == "FoosFoot"
 
 
-def test_retried_session_creation_returns_the_same_session(stripe_api, foosfoot):
+def test_retried_session_creation_returns_the_same_session(stripe_api, foosfoot, monkeypatch):
     result = checkout(foosfoot)
+    later = timezone.now() + timedelta(seconds=20)  # the retry comes a little later: same parameters all the same
+    monkeypatch.setattr(timezone, "now", lambda: later)
     again = create_checkout_session(order=result.order)
     assert again.id == result.session_id
     assert len(stripe_api.sessions) == 1
