@@ -62,3 +62,15 @@ def test_admin_order_change_page_query_count_is_constant(client, django_assert_m
     assert response.status_code == 200
     body = response.content.decode()
     assert all(line.product_name in body for line in order.lines.all())
+
+
+@pytest.mark.parametrize("lines", [3, 30])
+def test_cart_page_query_count_is_constant(client, django_assert_max_num_queries, lines):
+    products = [ProductFactory() for _ in range(lines)]
+    for product in products:
+        assert client.post(f"/shop/{product.slug}/", {"quantity": 1}).status_code in (302, 303)
+    with django_assert_max_num_queries(3):
+        response = client.get("/cart/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert all(product.name in body for product in products)
