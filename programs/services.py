@@ -5,7 +5,7 @@ import logging
 
 from django.conf import settings
 from django.core import signing
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
@@ -112,59 +112,76 @@ def schedule_step_for_enrollments(
                 Enrollment.objects.select_for_update(no_key=True)
                 .filter(program=program, status__in=running, anchor_date__isnull=False, pk__gt=last_pk)
                 .order_by("pk")
-                .only("pk", "status", "anchor_date", "anchor_day", "send_hour", "timezone", "paused_at")[:batch_size]
+                .values_list("pk", "status", "anchor_date", "anchor_day", "send_hour", "timezone", "paused_at")[
+                    :batch_size
+                ]
             )
             if not batch:
                 return counts
-            last_pk = batch[-1].pk
-            existing = dict(
-                Delivery.objects.filter(step=step, enrollment__in=batch).values_list("enrollment_id", "status")
+            last_pk = batch[-1][0]
+            ids = [row[0] for row in batch]
+            existing = set(
+                Delivery.objects.filter(step=step, enrollment_id__in=ids).values_list("enrollment_id", flat=True)
             )
             # Open rows a dispatch pass is claiming are skipped: they are due now and go out as they are.
             open_rows = {
-                row.enrollment_id: row
-                for row in Delivery.objects.select_for_update(skip_locked=True)
-                .filter(step=step, enrollment__in=batch, status__in=OPEN_DELIVERY)
-                .only("pk", "enrollment_id", "due_at", "status")
+                enrollment_id: (pk, due_at)
+                for pk, enrollment_id, due_at in Delivery.objects.select_for_update(skip_locked=True)
+                .filter(step=step, enrollment_id__in=ids, status__in=OPEN_DELIVERY)
+                .values_list("pk", "enrollment_id", "due_at")
             }
             create, move, drop = [], [], []
-            for enrollment in batch:
-                key = (enrollment.anchor_date, enrollment.anchor_day, enrollment.send_hour, enrollment.timezone)
+            for pk, status, anchor_date, anchor_day, send_hour, zone_name, paused_at in batch:
+                key = (anchor_date, anchor_day, send_hour, zone_name)
                 if key not in due_cache:
                     due_cache[key] = schedule.due_at(
-                        anchor_date=enrollment.anchor_date,
-                        anchor_day=enrollment.anchor_day,
+                        anchor_date=anchor_date,
+                        anchor_day=anchor_day,
                         step_day=step.day,
-                        hour=enrollment.send_hour,
-                        zone_name=enrollment.timezone,
+                        hour=send_hour,
+                        zone_name=zone_name,
                         weekdays=weekdays,
                     )
                 due = due_cache[key]
-                paused = enrollment.status == Enrollment.Status.PAUSED
-                passed = due < ((enrollment.paused_at or now) if paused else now)
-                row = open_rows.get(enrollment.pk)
-                if enrollment.pk not in existing:
+                paused = status == Enrollment.Status.PAUSED
+                passed = due < ((paused_at or now) if paused else now)
+                if pk not in existing:
                     if not passed:
-                        status = Delivery.Status.HELD if paused else Delivery.Status.SCHEDULED
-                        create.append(Delivery(enrollment=enrollment, step=step, due_at=due, status=status))
-                elif row is not None:
+                        new_status = Delivery.Status.HELD if paused else Delivery.Status.SCHEDULED
+                        create.append(Delivery(enrollment_id=pk, step=step, due_at=due, status=new_status))
+                elif pk in open_rows:
+                    delivery_pk, due_at = open_rows[pk]
                     if passed:
-                        drop.append(row)
-                    elif row.due_at != due:
-                        row.due_at, row.updated_at = due, now
-                        move.append(row)
+                        drop.append((delivery_pk, pk))
+                    elif due_at != due:
+                        move.append((delivery_pk, due))
             if create:
                 Delivery.objects.bulk_create(create, ignore_conflicts=True)
             if move:
-                Delivery.objects.bulk_update(move, ["due_at", "updated_at"])
+                _move_deliveries(move, now=now)
             if drop:
-                Delivery.objects.filter(pk__in=[row.pk for row in drop]).delete()
-                _complete_finished([row.enrollment_id for row in drop])
+                Delivery.objects.filter(pk__in=[delivery_pk for delivery_pk, _ in drop]).delete()
+                _complete_finished([enrollment_id for _, enrollment_id in drop])
             counts["created"] += len(create)
             counts["moved"] += len(move)
             counts["dropped"] += len(drop)
         if len(batch) < batch_size:
             return counts
+
+
+def _move_deliveries(rows: list[tuple[int, dt.datetime]], *, now: dt.datetime) -> None:
+    """New due times for (delivery id, due) pairs in one statement (bulk_update's CASE is quadratic)."""
+    if connection.vendor != "postgresql":
+        moved = [Delivery(pk=pk, due_at=due, updated_at=now) for pk, due in rows]
+        Delivery.objects.bulk_update(moved, ["due_at", "updated_at"])
+        return
+    table = Delivery._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS d SET due_at = v.due_at, updated_at = %s "  # noqa: S608 - the table name is ours
+            "FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, due_at) WHERE d.id = v.id",
+            [now, [pk for pk, _ in rows], [due for _, due in rows]],
+        )
 
 
 def step_saved(*, step: Step, created: bool) -> dict[str, int] | None:
@@ -179,24 +196,24 @@ def unschedule_step(*, step: Step) -> int:
     """A lesson is being deleted: its unsent deliveries stop, and whoever had only it left is completed.
 
     Runs before the delete cascades (a `pre_delete` receiver), in two queries whatever the enrollment count.
+    Only rows of this step that were open get "lesson deleted", so they name whom to check.
     """
-    stopped = Delivery.objects.filter(step=step, status__in=OPEN_DELIVERY)
-    enrollment_ids = list(stopped.values_list("enrollment_id", flat=True))
-    if not enrollment_ids:
-        return 0
-    count = stopped.update(status=Delivery.Status.CANCELLED, last_error="lesson deleted", updated_at=timezone.now())
-    _complete_finished(enrollment_ids)
+    count = Delivery.objects.filter(step=step, status__in=OPEN_DELIVERY).update(
+        status=Delivery.Status.CANCELLED, last_error="lesson deleted", updated_at=timezone.now()
+    )
+    if count:
+        _complete_finished(Enrollment.objects.filter(deliveries__step=step, deliveries__last_error="lesson deleted"))
     return count
 
 
 UNFINISHED = [Delivery.Status.SCHEDULED, Delivery.Status.HELD, Delivery.Status.SENDING]
 
 
-def _complete_finished(enrollment_ids: list[int]) -> int:
-    """Mark completed the active enrollments among these with nothing left to send (one query)."""
+def _complete_finished(enrollments) -> int:
+    """Mark completed the active ones among these enrollments (ids or a query) with nothing left to send."""
     unfinished = Delivery.objects.filter(enrollment=OuterRef("pk"), status__in=UNFINISHED)
     return (
-        Enrollment.objects.filter(pk__in=enrollment_ids, status=Enrollment.Status.ACTIVE)
+        Enrollment.objects.filter(pk__in=enrollments, status=Enrollment.Status.ACTIVE)
         .exclude(Exists(unfinished))
         .update(status=Enrollment.Status.COMPLETED, updated_at=timezone.now())
     )
