@@ -917,4 +917,16 @@ def reconcile_pending_orders(*, now: datetime | None = None) -> dict[str, int]:
             counts["events_retried"] += 1
         except Exception:
             counts["errors"] += 1
+    # A refund deferred while its order's payment was being recorded concurrently (it looked for the payment
+    # intent before that commit, the payment looked for deferred refunds before the refund's commit).
+    orphaned = StripeEvent.objects.filter(
+        state=StripeEvent.State.DEFERRED,
+        payment_intent_id__in=Order.objects.exclude(payment_intent_id="").values("payment_intent_id"),
+    )
+    for stored in orphaned.order_by("received_at")[:100]:
+        try:
+            process_stripe_event(event=stored.payload)
+            counts["events_retried"] += 1
+        except Exception:
+            counts["errors"] += 1
     return counts

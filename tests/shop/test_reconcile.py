@@ -2,6 +2,7 @@
 
 import importlib
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.apps import apps
@@ -10,7 +11,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from shop.models import Order, Product, StripeEvent
-from shop.services import fulfil_checkout_session
+from shop.services import fulfil_checkout_session, process_stripe_event
 from shop.tasks import reconcile_pending_orders
 from tests.shop.conftest import checkout
 
@@ -90,3 +91,36 @@ def test_email_retry_task_sends_the_email(stripe_api, foosfoot):
     send_order_email_task(order.pk, "confirmation")  # the task's body, as a worker would run it
     assert len(mail.outbox) == 1
     assert order.number in mail.outbox[0].subject
+
+
+def test_a_refund_left_deferred_by_a_race_with_its_payment_is_applied(
+    stripe_api, foosfoot, django_capture_on_commit_callbacks
+):
+    result = checkout(foosfoot)
+    session = stripe_api.complete_session(result.session_id, "paid", send_webhook=False)
+    pi = session["payment_intent"]
+    stripe_api.refund(pi, 1500, send_webhook=False)
+    refund_event = stripe_api.build_event(
+        "charge.refunded", stripe_api.charge(stripe_api.payment_intent(pi)["latest_charge"])
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        process_stripe_event(event=stripe_api.build_event("checkout.session.completed", session))
+    # What the race leaves: the refund looked for its order before the payment committed, and was deferred
+    # after the payment had looked for deferred refunds.
+    StripeEvent.objects.create(
+        id=refund_event["id"],
+        type=refund_event["type"],
+        payload=refund_event,
+        state=StripeEvent.State.DEFERRED,
+        payment_intent_id=pi,
+    )
+    assert Order.objects.get(pk=result.order.pk).status == Order.Status.PAID
+
+    with django_capture_on_commit_callbacks(execute=True):
+        counts = reconcile_pending_orders()
+
+    assert counts["events_retried"] == 1
+    assert StripeEvent.objects.get(pk=refund_event["id"]).state == StripeEvent.State.PROCESSED
+    order = Order.objects.get(pk=result.order.pk)
+    assert order.status == Order.Status.PARTIALLY_REFUNDED
+    assert order.amount_refunded == Decimal("15.00")
