@@ -108,7 +108,16 @@ def add_to_cart(*, cart: Cart, product: Product, quantity: int) -> CartLine:
     _check_sellable(product)
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
         _check_quantity(quantity, product)  # raises the precise error
-    line = CartLine.objects.filter(cart=cart, product=product).first()
+    lines = list(CartLine.objects.filter(cart=cart).select_related("product"))
+    if any(other.product.currency != product.currency for other in lines):
+        # A cart's total is one amount in one currency, as is the order and the Stripe session it becomes.
+        raise CartError(
+            "mixed_currencies",
+            f"{product.name} is priced in {product.currency}; this cart holds products priced in "
+            f"{lines[0].product.currency}. Check out separately.",
+            status_code=409,
+        )
+    line = next((other for other in lines if other.product_id == product.pk), None)
     new_quantity = _check_quantity((line.quantity if line else 0) + quantity, product)
     if line:
         line.quantity = new_quantity

@@ -1,6 +1,7 @@
 """Cart services: the browser cart in the session, and forgetting stale carts."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
@@ -48,3 +49,29 @@ def test_stale_carts_are_deleted():
     Cart.objects.filter(pk=old_spent.pk).update(checked_out_at=now - timedelta(days=91))
     assert delete_stale_carts(now=now) == 2
     assert list(Cart.objects.values_list("pk", flat=True)) == [fresh.pk]
+
+
+def test_a_cart_holds_one_currency():
+    dollars = ProductFactory(currency="USD", price=Decimal("59.00"))
+    yen = ProductFactory(currency="JPY", price=Decimal("1500"), name="Yen thing")
+    cart = CartFactory()
+    add_to_cart(cart=cart, product=dollars, quantity=1)
+    with pytest.raises(CartError) as refused:
+        add_to_cart(cart=cart, product=yen, quantity=1)
+    assert refused.value.code == "mixed_currencies"
+    assert "JPY" in refused.value.message and "USD" in refused.value.message
+    assert list(cart.lines.values_list("product_id", flat=True)) == [dollars.pk]
+    add_to_cart(cart=cart, product=dollars, quantity=2)  # more of the same currency is fine
+    assert cart.lines.get().quantity == 3
+
+
+def test_the_api_refuses_a_second_currency_with_409(api_client):
+    ProductFactory(slug="dollars", currency="USD")
+    ProductFactory(slug="yen", currency="JPY", price=Decimal("1500"))
+    token = api_client.post("/api/carts/").json()["token"]
+    assert api_client.post(f"/api/carts/{token}/lines/", {"product": "dollars"}, format="json").status_code == 201
+    response = api_client.post(f"/api/carts/{token}/lines/", {"product": "yen"}, format="json")
+    assert response.status_code == 409
+    assert response.json()["code"] == "mixed_currencies"
+    cart = api_client.get(f"/api/carts/{token}/").json()
+    assert (cart["currency"], cart["total"], len(cart["lines"])) == ("USD", "49.00", 1)
