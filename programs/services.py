@@ -184,11 +184,24 @@ def _move_deliveries(rows: list[tuple[int, dt.datetime]], *, now: dt.datetime) -
         )
 
 
+# Up to this many running enrollments the pass runs in the request that saved the lesson
+# (about 0.12 s per 1,000 on PostgreSQL); a bigger program gets it from a worker after the commit.
+INLINE_STEP_ENROLLMENTS = 5000
+
+
 def step_saved(*, step: Step, created: bool) -> dict[str, int] | None:
     """A new lesson, or one moved to another day, reaches the running enrollments; other edits change no date."""
     if not created and getattr(step, "saved_day", None) == step.day:
         return None
-    return schedule_step_for_enrollments(step=step)
+    running = Enrollment.objects.filter(
+        program_id=step.program_id, status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED]
+    )
+    if running[: INLINE_STEP_ENROLLMENTS + 1].count() <= INLINE_STEP_ENROLLMENTS:
+        return schedule_step_for_enrollments(step=step)
+    from programs.tasks import schedule_step  # the tasks import the dispatcher, which imports this module
+
+    transaction.on_commit(lambda: schedule_step.delay(step.pk))
+    return None
 
 
 @transaction.atomic

@@ -2,7 +2,8 @@
 
 from celery import shared_task
 
-from programs import dispatch
+from programs import dispatch, services
+from programs.models import Step
 
 
 @shared_task(name="programs.dispatch_due_deliveries", ignore_result=True)
@@ -24,3 +25,12 @@ def send_delivery(self, delivery_id: int) -> str:
     if outcome is dispatch.Outcome.RETRY:
         raise self.retry(countdown=dispatch.retry_countdown(self.request.retries))
     return str(outcome)
+
+
+@shared_task(name="programs.schedule_step", ignore_result=True, acks_late=True)
+def schedule_step(step_id: int) -> str:
+    """A lesson added to (or moved in) a big program reaches its enrollments; idempotent, so a redelivery is safe."""
+    step = Step.objects.select_related("program").filter(pk=step_id).first()
+    if step is None:  # deleted before the worker got to it
+        return "gone"
+    return str(services.schedule_step_for_enrollments(step=step))

@@ -1,6 +1,7 @@
 """Lessons staff add, move or delete after people enrolled reach (or stop reaching) them."""
 
 import datetime as dt
+import time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -271,3 +272,17 @@ def test_a_failed_last_lesson_resent_by_staff_reopens_the_program_until_it_is_se
     enrollment.refresh_from_db()
     assert enrollment.status == Enrollment.Status.COMPLETED
     assert [m["Subject"] for m in mailbox.wait_for(1)] == ["Lesson 1"]
+
+
+def test_a_lesson_for_a_big_program_is_scheduled_by_the_worker_after_the_commit(celery_worker, monkeypatch):
+    monkeypatch.setattr(services, "INLINE_STEP_ENROLLMENTS", 2)  # "big" is three here
+    program = program_with_steps(1)
+    people = [_enroll(program, f"p{n}@example.com", now=FUTURE_MONDAY) for n in range(3)]
+    step = StepFactory(program=program, day=1)  # autocommit: the task is sent at once
+    deadline = time.monotonic() + 30
+    while Delivery.objects.filter(step=step).count() < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sorted(Delivery.objects.filter(step=step).values_list("enrollment_id", flat=True)) == sorted(
+        person.pk for person in people
+    )
+    assert {_local(row) for row in Delivery.objects.filter(step=step)} == {"Tue 03-05 08:00"}
