@@ -148,7 +148,7 @@ class DeliveryInline(admin.TabularInline):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        # Each row shows its step (str: "program · day n") and is titled str(delivery) ("step → email").
+        # Each row shows its step (str: "program · day n") and is titled str(delivery) ("day n: subject → email").
         return super().get_queryset(request).select_related("step__program", "enrollment")
 
     def has_add_permission(self, request, obj=None):

@@ -181,7 +181,13 @@ class Delivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.step} → {self.enrollment.email}"
+        """Never a query: each side is named as far as it is loaded (admin delete pages list thousands)."""
+        cached = self._meta.get_field
+        lesson = (
+            f"day {self.step.day}: {self.step.subject}" if cached("step").is_cached(self) else f"lesson #{self.step_id}"
+        )
+        to = self.enrollment.email if cached("enrollment").is_cached(self) else f"enrollment #{self.enrollment_id}"
+        return f"{lesson} → {to}"
 
 
 class Suppression(models.Model):

@@ -22,11 +22,11 @@ def staff_client(client):
 
 
 def _world(size: int, tag: str) -> Enrollment:
-    """`size` public programs of `size` lessons (and as many without any), one enrollment in each."""
-    enrollment = None
+    """`size` public programs of `size` lessons (and as many without any), `size` enrollments in the last."""
     for n in range(size):
         program = program_with_steps(size, is_public=True, name=f"{tag} {n}", slug=f"{tag}-{n}")
         ProgramFactory(is_public=True, name=f"{tag} empty {n}", slug=f"{tag}-empty-{n}")
+    for n in range(size):
         enrollment = services.enroll(program=program, email=f"{tag}{n}@example.com", origin="staff", now=FUTURE_MONDAY)
     return enrollment
 
@@ -48,6 +48,8 @@ def _urls(enrollment: Enrollment) -> list[str]:
         "/admin/programs/enrollment/",
         f"/admin/programs/enrollment/{enrollment.pk}/change/",
         "/admin/programs/suppression/",
+        f"/admin/programs/step/{program.steps.order_by('day').first().pk}/delete/",  # lists its deliveries
+        f"/admin/programs/enrollment/{enrollment.pk}/delete/",
         f"/programs/{enrollment.token}/",
         f"/programs/{enrollment.token}/unsubscribe/",
     ]
