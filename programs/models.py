@@ -84,13 +84,14 @@ class Step(models.Model):
         return f"{self.program} · day {self.day}: {self.subject}"
 
     def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)  # post_save still sees the day as it was loaded
-        self.saved_day = self.day
+        super().save(*args, **kwargs)  # post_save still sees the day and program as they were loaded
+        self.saved_day, self.saved_program_id = self.day, self.program_id
 
     @classmethod
     def from_db(cls, db, field_names, values):
         step = super().from_db(db, field_names, values)
         step.saved_day = step.__dict__.get("day")  # so a save can tell whether the day moved
+        step.saved_program_id = step.__dict__.get("program_id")  # … or the lesson went to another program
         return step
 
 

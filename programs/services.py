@@ -191,7 +191,16 @@ INLINE_STEP_ENROLLMENTS = 5000
 
 def step_saved(*, step: Step, created: bool) -> dict[str, int] | None:
     """A new lesson, or one moved to another day, reaches the running enrollments; other edits change no date."""
-    if not created and getattr(step, "saved_day", None) == step.day:
+    if not created and getattr(step, "saved_program_id", step.program_id) != step.program_id:
+        # Moved to another program: the old program's enrollments do not get it any more.
+        left = Delivery.objects.filter(step=step, status__in=OPEN_DELIVERY).exclude(
+            enrollment__program_id=step.program_id
+        )
+        stopped = list(left.values_list("enrollment_id", flat=True))
+        if stopped:
+            left.delete()
+            _complete_finished(stopped)
+    elif not created and getattr(step, "saved_day", None) == step.day:
         return None
     running = Enrollment.objects.filter(
         program_id=step.program_id, status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED]

@@ -286,3 +286,14 @@ def test_a_lesson_for_a_big_program_is_scheduled_by_the_worker_after_the_commit(
         person.pk for person in people
     )
     assert {_local(row) for row in Delivery.objects.filter(step=step)} == {"Tue 03-05 08:00"}
+
+
+def test_a_lesson_moved_to_another_program_leaves_the_old_one():
+    old, new = program_with_steps(2), program_with_steps(1)
+    stays = _enroll(old, "stays@example.com", now=FUTURE_MONDAY)
+    joins = _enroll(new, "joins@example.com", now=FUTURE_MONDAY)
+    step = Step.objects.get(program=old, day=1)
+    step.program = new
+    step.save()
+    assert not stays.deliveries.filter(step=step).exists()
+    assert _local(joins.deliveries.get(step=step)) == "Tue 03-05 08:00"
