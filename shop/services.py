@@ -893,7 +893,11 @@ def reconcile_pending_orders(*, now: datetime | None = None) -> dict[str, int]:
                 client = get_stripe_client()
                 session = _as_dict(client.v1.checkout.sessions.retrieve(order.checkout_session_id))
                 if session.get("status") == "open":
-                    session = _as_dict(client.v1.checkout.sessions.expire(order.checkout_session_id))
+                    try:
+                        session = _as_dict(client.v1.checkout.sessions.expire(order.checkout_session_id))
+                    except stripe.InvalidRequestError:
+                        # No longer open: the customer finished paying between our two calls. Look again.
+                        session = _as_dict(client.v1.checkout.sessions.retrieve(order.checkout_session_id))
                 fulfil_checkout_session(session_id=order.checkout_session_id, session=session, source="reconciliation")
             else:
                 with transaction.atomic():

@@ -124,3 +124,24 @@ def test_a_refund_left_deferred_by_a_race_with_its_payment_is_applied(
     order = Order.objects.get(pk=result.order.pk)
     assert order.status == Order.Status.PARTIALLY_REFUNDED
     assert order.amount_refunded == Decimal("15.00")
+
+
+def test_a_customer_paying_while_reconciliation_expires_the_session_gets_a_paid_order(
+    stripe_api, foosfoot, monkeypatch, django_capture_on_commit_callbacks
+):
+    result = checkout(foosfoot)
+    Order.objects.filter(pk=result.order.pk).update(checkout_expires_at=timezone.now() - timedelta(minutes=10))
+    expire = stripe_api.expire_session
+
+    def paid_just_before(session_id, **kwargs):
+        stripe_api.complete_session(session_id, "paid", send_webhook=False)  # between retrieve and expire
+        return expire(session_id, **kwargs)
+
+    monkeypatch.setattr(stripe_api, "expire_session", paid_just_before)
+    with django_capture_on_commit_callbacks(execute=True):
+        counts = reconcile_pending_orders()
+
+    assert (counts["paid"], counts["errors"]) == (1, 0)
+    assert Order.objects.get(pk=result.order.pk).status == Order.Status.PAID
+    assert Product.objects.get(pk=foosfoot.pk).stock == 9
+    assert len(mail.outbox) == 1
