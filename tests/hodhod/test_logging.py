@@ -33,3 +33,29 @@ def test_request_lines_are_json_when_debug_is_off(settings):
     line = json.loads(formatter.format(record))
     assert line["message"] == "GET /healthz 200"
     assert (line["request_id"], line["status"], line["levelname"]) == ("abcdef0123456789", 200, "INFO")
+
+
+def test_no_full_email_or_token_leaves_in_a_message_or_a_traceback():
+    import io
+
+    from hodhod.requestlog import RedactFilter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactFilter())
+    logger = logging.getLogger("tests.redact")
+    logger.addHandler(handler)
+    try:
+        try:
+            raise ValueError(
+                "could not mail jane.doe@example.com about /orders/Zx8v3kQ9wT2mN7pL4rB6yH1cF5dJ0sAgE7uR2iO4pL9/"
+            )
+        except ValueError:
+            logger.exception("receiver failed for %s", "john.smith@example.org")
+    finally:
+        logger.removeHandler(handler)
+    output = stream.getvalue()
+    assert "receiver failed for j***@example.org" in output
+    assert "j***@example.com" in output and "Traceback" in output
+    assert "jane.doe" not in output and "john.smith" not in output
+    assert "Zx8v3kQ9wT2mN7pL4rB6yH1cF5dJ0sAgE7uR2iO4pL9" not in output
