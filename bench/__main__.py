@@ -13,6 +13,7 @@ BENCHMARKS = [
     "bench.shop_checkout",
     "bench.programs_dispatch",
     "bench.programs_smtp",
+    "bench.programs_new_step",
     "bench.content_pages",
 ]
 

@@ -26,12 +26,11 @@ import sys
 import time
 from pathlib import Path
 
-import psycopg
+from bench.common import database_url, throwaway_database
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 DB_NAME = "bench_hodhod_content"
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "postgres", "autocommit": True}
 
 URLS = [
     ("trivial /healthz", "/healthz"),
@@ -67,7 +66,7 @@ def free_port() -> int:
 def server_env(port: int) -> dict[str, str]:
     return {
         **os.environ,
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
+        "DATABASE_URL": database_url(DB_NAME),
         "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/3"),
         "DEBUG": "0",
         "SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
@@ -153,52 +152,50 @@ def main() -> None:
 
     port = free_port()
     env = server_env(port)
-    with psycopg.connect(**PG) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
     server = None
-    try:
-        subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-        subprocess.run([PYTHON, "manage.py", "shell", "-c", SEED], cwd=ROOT, env=env, check=True)
-        server = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "hodhod.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(args.workers), "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        wait_until_up(port, server)
-        print(
-            f"gunicorn {args.workers} sync workers, PostgreSQL, {args.clients} keep-alive clients, "
-            f"{args.seconds:g}s per URL per round, {args.rounds} rounds, {os.cpu_count()} CPUs"
-        )
-        # URLs take turns, round after round, so a change in machine load hits them alike;
-        # each figure is the median over rounds, each ratio the median of same-round ratios.
-        rates: dict[str, list[float]] = {label: [] for label, _ in URLS}
-        ratios: dict[str, list[float]] = {label: [] for label, _ in URLS}
-        failures = 0
-        use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
-        print(f"client: {'wrk' if use_wrk else 'Python http.client processes'}")
-        with contextlib.nullcontext() if use_wrk else multiprocessing.get_context("spawn").Pool(args.clients) as pool:
-            for _ in range(args.rounds):
-                for label, path in URLS:
-                    rate, errors = measure(pool, port, path, args.clients, args.seconds)
-                    rates[label].append(rate)
-                    failures += errors
-                for label, _ in URLS:
-                    ratios[label].append(rates[label][-1] / rates[URLS[0][0]][-1])
-        for label, _ in URLS:
+    with throwaway_database(DB_NAME):
+        try:
+            subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+            subprocess.run([PYTHON, "manage.py", "shell", "-c", SEED], cwd=ROOT, env=env, check=True)
+            server = subprocess.Popen(
+                [PYTHON, "-m", "gunicorn", "hodhod.wsgi:application", "--bind", f"127.0.0.1:{port}",
+                 "--workers", str(args.workers), "--log-level", "warning"],
+                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            wait_until_up(port, server)
             print(
-                f"{label:24} {statistics.median(rates[label]):8.1f} req/s   "
-                f"ratio {statistics.median(ratios[label]):5.2f}"
+                f"gunicorn {args.workers} sync workers, PostgreSQL, {args.clients} keep-alive clients, "
+                f"{args.seconds:g}s per URL per round, {args.rounds} rounds, {os.cpu_count()} CPUs"
             )
-        article = statistics.median(ratios[URLS[1][0]])
-        print(f"non-200 answers or errors: {failures}")
-        print(f"article / trivial = {article:.2f} (goal >= 0.50: {'met' if article >= 0.5 else 'NOT met'})")
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
-        with psycopg.connect(**PG) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+            # URLs take turns, round after round, so a change in machine load hits them alike;
+            # each figure is the median over rounds, each ratio the median of same-round ratios.
+            rates: dict[str, list[float]] = {label: [] for label, _ in URLS}
+            ratios: dict[str, list[float]] = {label: [] for label, _ in URLS}
+            failures = 0
+            use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
+            print(f"client: {'wrk' if use_wrk else 'Python http.client processes'}")
+            with (
+                contextlib.nullcontext() if use_wrk else multiprocessing.get_context("spawn").Pool(args.clients) as pool
+            ):
+                for _ in range(args.rounds):
+                    for label, path in URLS:
+                        rate, errors = measure(pool, port, path, args.clients, args.seconds)
+                        rates[label].append(rate)
+                        failures += errors
+                    for label, _ in URLS:
+                        ratios[label].append(rates[label][-1] / rates[URLS[0][0]][-1])
+            for label, _ in URLS:
+                print(
+                    f"{label:24} {statistics.median(rates[label]):8.1f} req/s   "
+                    f"ratio {statistics.median(ratios[label]):5.2f}"
+                )
+            article = statistics.median(ratios[URLS[1][0]])
+            print(f"non-200 answers or errors: {failures}")
+            print(f"article / trivial = {article:.2f} (goal >= 0.50: {'met' if article >= 0.5 else 'NOT met'})")
+        finally:
+            if server is not None:
+                server.terminate()
+                server.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -14,29 +14,15 @@ query's EXPLAIN ANALYZE, then drops the database.
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
 
 import psycopg
 
+from bench.common import PG, configure_django, throwaway_database
+
 DB_NAME = "bench_hodhod_programs"
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "password": "postgres", "dbname": "postgres"}
-
-
-def _configure_django() -> None:
-    os.environ["DATABASE_URL"] = f"postgres://postgres:postgres@127.0.0.1:5432/{DB_NAME}"
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
-    os.environ.setdefault("STRIPE_SECRET_KEY", "sk_test_bench")
-    os.environ.setdefault("STRIPE_WEBHOOK_SECRET", "whsec_bench")
-    os.environ.setdefault("ALLOWED_HOSTS", "localhost")
-    os.environ["DEBUG"] = "0"
-    os.environ["LOG_LEVEL"] = "WARNING"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hodhod.settings")
-    import django
-
-    django.setup()
 
 
 FILL_SQL = """
@@ -127,11 +113,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
 
-    with psycopg.connect(**PG, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
-        admin.execute(f"CREATE DATABASE {DB_NAME}")
-    try:
-        _configure_django()
+    with throwaway_database(DB_NAME) as url:
+        configure_django(DATABASE_URL=url)
         from django.core.management import call_command
         from django.db import connection
 
@@ -173,12 +156,6 @@ def main() -> int:
         print(explain)
         assert "delivery_due_scheduled" in explain, "the claim does not use the partial index"
         return 0 if ratio <= 1.2 else 1
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(**PG, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
 
 
 if __name__ == "__main__":

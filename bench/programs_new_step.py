@@ -12,14 +12,14 @@ delivery rows each step produced. Drops the database at the end.
 """
 
 import argparse
-import os
 import sys
 import time
 
 import psycopg
 
+from bench.common import PG, configure_django, throwaway_database
+
 DB_NAME = "bench_hodhod_programs_step"
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "password": "postgres", "dbname": "postgres"}
 
 FILL_SQL = """
 INSERT INTO programs_enrollment
@@ -40,20 +40,6 @@ SELECT %(program)s, 'done' || i || '@example.com', '', 'staff', 'UTC', 8, 'compl
        md5(i::text || 'c') || md5(i::text || 'd'), CURRENT_DATE - 60, 0, now(), now(), now()
 FROM generate_series(1, 1000) AS i;
 """
-
-
-def _configure_django() -> None:
-    os.environ["DATABASE_URL"] = f"postgres://postgres:postgres@127.0.0.1:5432/{DB_NAME}"
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
-    os.environ.setdefault("STRIPE_SECRET_KEY", "sk_test_bench")
-    os.environ.setdefault("STRIPE_WEBHOOK_SECRET", "whsec_bench")
-    os.environ.setdefault("ALLOWED_HOSTS", "localhost")
-    os.environ["DEBUG"] = "0"
-    os.environ["LOG_LEVEL"] = "WARNING"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hodhod.settings")
-    import django
-
-    django.setup()
 
 
 def _measure(label: str, action) -> None:
@@ -84,11 +70,8 @@ def main() -> int:
     parser.add_argument("--enrollments", type=int, default=100_000)
     args = parser.parse_args()
 
-    with psycopg.connect(**PG, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
-        admin.execute(f"CREATE DATABASE {DB_NAME}")
-    try:
-        _configure_django()
+    with throwaway_database(DB_NAME) as url:
+        configure_django(DATABASE_URL=url)
         from django.core.management import call_command
 
         from programs.models import Program, Step
@@ -122,12 +105,6 @@ def main() -> int:
         _measure("move it to day 25", move)
         _measure("delete it", delete)
         return 0
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(**PG, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
 
 
 if __name__ == "__main__":

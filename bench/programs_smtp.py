@@ -19,11 +19,12 @@ No database is needed: the program and step are unsaved model instances.
 
 import argparse
 import multiprocessing
-import os
 import smtplib
 import statistics
 import sys
 import time
+
+from bench.common import configure_django
 
 
 def _run_sink(port_queue, stop_event, count) -> None:
@@ -43,21 +44,13 @@ def _run_sink(port_queue, stop_event, count) -> None:
 
 
 def _configure_django(port: int) -> None:
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
-    os.environ.setdefault("STRIPE_SECRET_KEY", "sk_test_bench")
-    os.environ.setdefault("STRIPE_WEBHOOK_SECRET", "whsec_bench")
-    os.environ.setdefault("ALLOWED_HOSTS", "localhost")
-    os.environ.setdefault("SITE_URL", "https://shop.hodhod.example")
-    os.environ["DEBUG"] = "0"
-    os.environ["LOG_LEVEL"] = "WARNING"
-    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.smtp.EmailBackend"
-    os.environ["EMAIL_HOST"] = "127.0.0.1"
-    os.environ["EMAIL_PORT"] = str(port)
-    os.environ["EMAIL_USE_TLS"] = "0"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hodhod.settings")
-    import django
-
-    django.setup()
+    configure_django(
+        SITE_URL="https://shop.hodhod.example",
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(port),
+        EMAIL_USE_TLS="0",
+    )
 
 
 def _build_message_bytes(kwargs: dict) -> bytes:

@@ -16,11 +16,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
-import psycopg
+from bench.common import database_url, throwaway_database
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "postgres", "autocommit": True}
 WEBHOOK_SECRET = "whsec_bench"
 STRIPE_KEY = "sk_test_bench"
 PAYER = {
@@ -51,7 +50,7 @@ def free_port() -> int:
 def server_env(db_name: str, port: int, stripe_base: str) -> dict[str, str]:
     return {
         **os.environ,
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{db_name}",
+        "DATABASE_URL": database_url(db_name),
         "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/1"),
         # The load comes from one address: lift the per-client API limits for the run.
         "API_RATE_CARTS": "10000000/minute",
@@ -95,39 +94,35 @@ def stop(proc: subprocess.Popen) -> None:
 @contextmanager
 def shop_server(db_name: str, workers: int, threads: int):
     """Yield (app port, emulator port) with a migrated, seeded database; clean everything up after."""
-    with psycopg.connect(**PG) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{db_name}"')
-        conn.execute(f'CREATE DATABASE "{db_name}"')
-    emulator_port, app_port = free_port(), free_port()
-    stripe_base = f"http://127.0.0.1:{emulator_port}"
-    env = server_env(db_name, app_port, stripe_base)
-    emulator = gunicorn = None
-    try:
-        subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-        subprocess.run([PYTHON, "manage.py", "shell", "-c", SEED], cwd=ROOT, env=env, check=True)
-        emulator = subprocess.Popen(
-            [PYTHON, "-m", "shop.stripe_emulator", "--host", "127.0.0.1", "--port", str(emulator_port)]
-            + ["--webhook-secret", WEBHOOK_SECRET],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for(emulator_port, "/", emulator, "the Stripe emulator")
-        gunicorn = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "hodhod.wsgi", "--bind", f"127.0.0.1:{app_port}"]
-            + ["--workers", str(workers), "--threads", str(threads), "--log-level", "warning"],
-            cwd=ROOT,
-            env=env,
-        )
-        wait_for(app_port, "/healthz", gunicorn, "gunicorn")
-        yield app_port, emulator_port
-    finally:
-        for proc in (gunicorn, emulator):
-            if proc is not None:
-                stop(proc)
-        with psycopg.connect(**PG) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+    with throwaway_database(db_name):
+        emulator_port, app_port = free_port(), free_port()
+        stripe_base = f"http://127.0.0.1:{emulator_port}"
+        env = server_env(db_name, app_port, stripe_base)
+        emulator = gunicorn = None
+        try:
+            subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+            subprocess.run([PYTHON, "manage.py", "shell", "-c", SEED], cwd=ROOT, env=env, check=True)
+            emulator = subprocess.Popen(
+                [PYTHON, "-m", "shop.stripe_emulator", "--host", "127.0.0.1", "--port", str(emulator_port)]
+                + ["--webhook-secret", WEBHOOK_SECRET],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            wait_for(emulator_port, "/", emulator, "the Stripe emulator")
+            gunicorn = subprocess.Popen(
+                [PYTHON, "-m", "gunicorn", "hodhod.wsgi", "--bind", f"127.0.0.1:{app_port}"]
+                + ["--workers", str(workers), "--threads", str(threads), "--log-level", "warning"],
+                cwd=ROOT,
+                env=env,
+            )
+            wait_for(app_port, "/healthz", gunicorn, "gunicorn")
+            yield app_port, emulator_port
+        finally:
+            for proc in (gunicorn, emulator):
+                if proc is not None:
+                    stop(proc)
 
 
 def request(conn: http.client.HTTPConnection, method: str, path: str, body=None, headers=None) -> tuple[int, bytes]:
