@@ -4,20 +4,15 @@ A `Delivery` row is the schedule: one per enrollment × step, due at an instant 
 UTC. The beat tick claims the due ones (see `programs.dispatch`).
 """
 
-import secrets
-
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 
+from hodhod.tokens import new_token
+
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
 EVERY_DAY = [0, 1, 2, 3, 4, 5, 6]
-
-
-def new_token() -> str:
-    """256 bits from the OS's CSPRNG, URL-safe: the enrollment's access key."""
-    return secrets.token_urlsafe(32)
 
 
 def every_day() -> list[int]:

@@ -1,4 +1,3 @@
-import secrets
 from decimal import Decimal
 
 from django.conf import settings
@@ -7,10 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q, Sum
 
-
-def new_token() -> str:
-    """256 bits from the OS's CSPRNG, URL-safe: an access token, not an id."""
-    return secrets.token_urlsafe(32)
+from hodhod.tokens import new_token
 
 
 class ProductQuerySet(models.QuerySet):
