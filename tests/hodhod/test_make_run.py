@@ -5,12 +5,14 @@ time); everything else comes from a clean copy of the tracked files, with none o
 the test environment's server settings.
 """
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -28,6 +30,42 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # answer the 3xx itself
+
+
+NOT_FOLLOWING = urllib.request.build_opener(NoRedirect)
+
+
+def post(url: str, data: bytes, content_type: str) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=data, method="POST", headers={"Content-Type": content_type})
+    try:
+        with NOT_FOLLOWING.open(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def buy_one_and_pay(base: str) -> str:
+    """The demo catalog, a cart, a checkout, the emulator's Pay button: return the order's API URL."""
+    as_json = "application/json"
+    products = json.loads(get(f"{base}/api/products/")[1])["results"]
+    token = json.loads(post(f"{base}/api/carts/", b"", as_json)[1])["token"]
+    line = json.dumps({"product": products[0]["slug"], "quantity": 1}).encode()
+    assert post(f"{base}/api/carts/{token}/lines/", line, as_json)[0] == 201
+    status, body = post(f"{base}/api/carts/{token}/checkout/", b'{"email": "demo@example.com"}', as_json)
+    assert status == 201, body
+    checkout = json.loads(body)
+    pay = urllib.parse.urlencode(
+        {"action": "pay", "email": "demo@example.com", "name": "Dana Walker", "line1": "350 Fifth Avenue",
+         "city": "New York", "state": "NY", "postal_code": "10118", "country": "US"}
+    ).encode()  # fmt: skip
+    # Not following the 303 to the success page (which would fulfil the order itself): only the webhook can.
+    assert post(checkout["checkout_url"], pay, "application/x-www-form-urlencoded")[0] == 303
+    return f"{base}/api/orders/{checkout['order']['token']}/"
 
 
 def get(url: str) -> tuple[int, bytes]:
@@ -85,6 +123,13 @@ def test_make_run_serves_health_and_readiness_within_a_minute(fresh_copy):
         assert b'"database": "sqlite"' in ready[1]
         assert b'"broker": "filesystem"' in ready[1]
         assert (fresh_copy / "var" / "hodhod.sqlite3").exists()
+
+        # The emulator's signed webhook reaches the web process: the demo takes a payment.
+        order_url = buy_one_and_pay(f"http://127.0.0.1:{port}")
+        deadline = time.monotonic() + 20
+        while json.loads(get(order_url)[1])["status"] != "paid" and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert json.loads(get(order_url)[1])["status"] == "paid"
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGINT)  # one Ctrl-C stops everything
