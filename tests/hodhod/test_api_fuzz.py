@@ -17,7 +17,6 @@ import json
 
 import pytest
 import schemathesis
-from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
@@ -28,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from hodhod.wsgi import application as wsgi_application
+from tests.hodhod.world import build_world
 
 MAX_EXAMPLES = 25  # per operation and generation mode; the whole module stays well under a minute
 
@@ -61,27 +61,14 @@ def in_process_requests():
 
 
 def _known_values() -> dict[str, dict]:
-    from content.models import Article
-    from programs.models import Enrollment, Program
-    from shop.models import Cart, CartLine, Product
-    from tests.factories import OrderFactory, OrderLineFactory
-
-    call_command("seed_demo", verbosity=0)
-    product = Product.objects.filter(is_active=True).first()
-    cart = Cart.objects.create()
-    line = CartLine.objects.create(cart=cart, product=product, quantity=1)
-    order = OrderLineFactory(order=OrderFactory(), product=product).order
-    program = Program.objects.filter(is_public=True).first()
-    enrollment = Enrollment.objects.create(
-        program=program, email="fuzz@example.com", origin=Enrollment.Origin.SIGNUP, send_hour=8
-    )
+    world = build_world(email="fuzz@example.com")
     return {
-        "/api/products/": {"slug": product.slug},
-        "/api/articles/": {"slug": Article.objects.values_list("slug", flat=True).first()},
-        "/api/programs/": {"slug": program.slug},
-        "/api/carts/": {"token": cart.token, "line_id": line.pk},
-        "/api/orders/": {"token": order.token},
-        "/api/enrollments/": {"token": enrollment.token},
+        "/api/products/": {"slug": world["product"].slug},
+        "/api/articles/": {"slug": world["article"].slug},
+        "/api/programs/": {"slug": world["program"].slug},
+        "/api/carts/": {"token": world["cart"].token, "line_id": world["line"].pk},
+        "/api/orders/": {"token": world["order"].token},
+        "/api/enrollments/": {"token": world["enrollment"].token},
     }
 
 

@@ -12,11 +12,12 @@ import json
 import time
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+
+from tests.hodhod.world import build_world
 
 pytestmark = pytest.mark.django_db
 
@@ -47,27 +48,7 @@ def _no_throttling(monkeypatch):
 @pytest.fixture
 def world(stripe_api):
     """Demo data, a cart with a line, an order and an enrollment: real identifiers for every route."""
-    from programs.models import Enrollment, Program
-    from shop.models import Cart, CartLine, Product
-    from tests.factories import OrderFactory, OrderLineFactory
-
-    call_command("seed_demo", verbosity=0)
-    product = Product.objects.filter(is_active=True).first()
-    cart = Cart.objects.create()
-    line = CartLine.objects.create(cart=cart, product=product, quantity=1)
-    order = OrderLineFactory(order=OrderFactory(), product=product).order
-    program = Program.objects.filter(is_public=True).first()
-    enrollment = Enrollment.objects.create(
-        program=program, email="hostile@example.com", origin=Enrollment.Origin.SIGNUP, send_hour=8
-    )
-    return {
-        "product": product,
-        "cart": cart,
-        "line": line,
-        "order": order,
-        "program": program,
-        "enrollment": enrollment,
-    }
+    return build_world(email="hostile@example.com")
 
 
 def api_routes(world) -> list[str]:
