@@ -17,21 +17,12 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from bench.common import database_url, throwaway_database
+from shop.stripe_emulator.emulator import DEFAULT_PAYER
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 WEBHOOK_SECRET = "whsec_bench"
 STRIPE_KEY = "sk_test_bench"
-PAYER = {
-    "email": "dana.walker@example.com",
-    "name": "Dana Walker",
-    "line1": "350 Fifth Avenue",
-    "line2": "",
-    "city": "New York",
-    "state": "NY",
-    "postal_code": "10118",
-    "country": "US",
-}
 
 SEED = """
 from decimal import Decimal
@@ -183,7 +174,7 @@ def pay_sessions(args: tuple[int, list[str]]) -> list[dict]:
     conn = http.client.HTTPConnection("127.0.0.1", emulator_port, timeout=30)
     sessions = []
     for session_id in session_ids:
-        form = urlencode({**PAYER, "action": "pay"}).encode()
+        form = urlencode({**DEFAULT_PAYER, "action": "pay"}).encode()
         request(conn, "POST", f"/pay/{session_id}", form, {"Content-Type": "application/x-www-form-urlencoded"})
         status, body = request(
             conn, "GET", f"/v1/checkout/sessions/{session_id}", headers={"Authorization": f"Bearer {STRIPE_KEY}"}

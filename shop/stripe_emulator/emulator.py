@@ -883,15 +883,21 @@ class StripeEmulator:
         return None
 
 
-def _payer(
-    session: dict[str, Any], *, email: str | None, name: str | None, address: dict[str, str] | None
-) -> dict[str, str]:
+def prefilled_payer(session: dict[str, Any]) -> dict[str, str]:
+    """What the hosted page shows before the payer types: the defaults, fitted to the session."""
     payer = dict(DEFAULT_PAYER)
     allowed = (session.get("shipping_address_collection") or {}).get("allowed_countries")
     if allowed and payer["country"] not in allowed:
         payer["country"] = allowed[0]
     if session.get("customer_email"):
         payer["email"] = session["customer_email"]
+    return payer
+
+
+def _payer(
+    session: dict[str, Any], *, email: str | None, name: str | None, address: dict[str, str] | None
+) -> dict[str, str]:
+    payer = prefilled_payer(session)
     if email:
         payer["email"] = email
     if name:

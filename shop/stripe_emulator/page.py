@@ -10,7 +10,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from .emulator import DEFAULT_PAYER
+from .emulator import prefilled_payer
 from .objects import format_amount
 
 STYLE = """
@@ -91,12 +91,8 @@ def render_pay_page(
     error: str | None = None,
 ) -> str:
     """The page for an open session: order summary, payer fields, Pay / Pay (delayed method) / Cancel."""
-    payer = dict(DEFAULT_PAYER)
     allowed = (session.get("shipping_address_collection") or {}).get("allowed_countries")
-    if allowed and payer["country"] not in allowed:
-        payer["country"] = allowed[0]
-    if session.get("customer_email"):
-        payer["email"] = session["customer_email"]
+    payer = prefilled_payer(session)
     payer.update({k: v for k, v in (values or {}).items() if k in payer})
 
     if allowed:
