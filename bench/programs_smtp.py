@@ -6,7 +6,7 @@ Starts an aiosmtpd sink (the tests' `SmtpSink`) on a free local port in its own
 process, so it does not compete with the sender for the GIL, then sends
 `--count` lesson emails three ways and prints messages/second:
 
-1. `hodhod.mail.send_templated_email` with the lesson templates (render text+HTML,
+1. `core.mail.send_templated_email` with the lesson templates (render text+HTML,
    Markdown → sanitised HTML, build the MIME message, RFC 8058 headers) over one
    reused Django SMTP connection;
 2. the same, opening a new connection per message (what one send task does);
@@ -86,7 +86,7 @@ def main() -> int:
         from django.conf import settings
         from django.core.mail import get_connection
 
-        from hodhod.mail import send_templated_email
+        from core.mail import send_templated_email
         from programs import demo, lessons
         from programs.models import Enrollment, Program, Step
 

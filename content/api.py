@@ -23,7 +23,8 @@ from content.selectors import (
     live_article_version,
     published_articles,
 )
-from hodhod.api import ApiError, error_responses
+from core.api import error_responses
+from core.errors import NotFound
 
 MAX_SEARCH_LENGTH = 100
 
@@ -141,7 +142,7 @@ class ArticleListApi(generics.ListAPIView):
         if tag_slug := query.validated_data.get("tag", ""):
             self.tag = Tag.objects.filter(slug=tag_slug).first()
             if self.tag is None:
-                raise ApiError(code="not_found", message="No such tag.", status_code=404)
+                raise NotFound("No such tag.")
         version = (*listing_version(), self.tag.pk if self.tag else None)
         build = lambda: super(ArticleListApi, self).list(request, *args, **kwargs).data  # noqa: E731
         return versioned_response(request, version, build, "page", "tag", "search")
@@ -160,7 +161,7 @@ class ArticleDetailApi(generics.RetrieveAPIView):
     def retrieve(self, request, *args, **kwargs):
         version = live_article_version(kwargs["slug"])
         if version is None:
-            raise ApiError(code="not_found", message="No such article.", status_code=404)
+            raise NotFound("No such article.")
         build = lambda: super(ArticleDetailApi, self).retrieve(request, *args, **kwargs).data  # noqa: E731
         return versioned_response(request, version, build)
 
@@ -171,7 +172,7 @@ class ArticleDetailApi(generics.RetrieveAPIView):
         try:
             return super().get_object()
         except Http404:
-            raise ApiError(code="not_found", message="No such article.", status_code=404) from None
+            raise NotFound("No such article.") from None
 
 
 @extend_schema(tags=["content"], responses={200: FaqCategorySerializer(many=True)})

@@ -1,8 +1,8 @@
-"""Markdown for articles and FAQ answers: rendered once, when saved (hodhod.markdown), and timed."""
+"""Markdown for articles and FAQ answers: rendered once, when saved (core.markdown), and timed."""
 
 import math
 
-from hodhod.markdown import render_markdown, sanitize_html
+from core.markdown import render_markdown, sanitize_html
 
 __all__ = ["reading_minutes", "render_markdown", "sanitize_html"]
 

@@ -1,7 +1,7 @@
 """The API's JSON parser (settings: REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"]).
 
 Its own module, importing no DRF views: `rest_framework.views` reads DEFAULT_PARSER_CLASSES when it
-is imported, so the parser must not live in a module that imports the views (hodhod.api does).
+is imported, so the parser must not live in a module that imports the views (core.api does).
 """
 
 from rest_framework import exceptions, parsers

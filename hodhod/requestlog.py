@@ -6,48 +6,11 @@ import secrets
 import time
 from contextvars import ContextVar
 
+from core.redaction import redact_path
+
 logger = logging.getLogger("hodhod.request")
 current_request_id: ContextVar[str] = ContextVar("request_id", default="-")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-# Paths carry access tokens (orders, enrollments, carts): log only their first characters.
-_TOKEN_IN_PATH = re.compile(r"(/(?:orders|programs|carts|enrollments)/)([A-Za-z0-9_:.-]{6})[A-Za-z0-9_:.-]+")
-
-
-def redact_path(path: str) -> str:
-    return _TOKEN_IN_PATH.sub(r"\1\2…", path)
-
-
-def mask_email(email: str) -> str:
-    """`jane.doe@example.com` → `j***@example.com`: enough to recognise, not to harvest."""
-    local, _, domain = (email or "").partition("@")
-    return f"{local[:1]}***@{domain}" if domain else "***"
-
-
-_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
-
-
-def redact(text: str) -> str:
-    """Emails masked and access tokens in paths shortened, wherever they appear in a log line."""
-    return _EMAIL.sub(r"\1***@\2", redact_path(text))
-
-
-class RedactFilter(logging.Filter):
-    """The last guard on the way out: no full email address or token leaves in a message or a
-    traceback, whoever logged it (Django's own loggers included)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, ()
-        if record.exc_info:
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None  # both formatters print exc_text instead
-        elif record.exc_text:
-            record.exc_text = redact(record.exc_text)
-        return True
-
-
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):

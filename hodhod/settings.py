@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "anymail",
     "hodhod",
+    "core",
     "shop",
     "programs",
     "content",
@@ -193,7 +194,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # API
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "hodhod.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
@@ -224,7 +225,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",  # the default
-        "hodhod.api.document_page_not_found",  # `?page=` past the end is a documented 404
+        "core.api.document_page_not_found",  # `?page=` past the end is a documented 404
     ],
 }
 
@@ -263,7 +264,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {
         "request_id": {"()": "hodhod.requestlog.RequestIdFilter"},
-        "redact": {"()": "hodhod.requestlog.RedactFilter"},
+        "redact": {"()": "core.redaction.RedactFilter"},
     },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},

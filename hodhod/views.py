@@ -4,7 +4,7 @@ from django.views.decorators.http import require_safe
 
 from content.models import FaqEntry
 from content.selectors import published_articles
-from hodhod.api import is_api_request, json_bad_request, json_not_found, json_permission_denied, json_server_error
+from core.api import is_api_request, json_bad_request, json_not_found, json_permission_denied, json_server_error
 from shop.views import storefront_context
 
 

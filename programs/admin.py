@@ -10,7 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from programs import dispatch, lessons, schedule, services
-from programs.models import WEEKDAYS, Delivery, Enrollment, Program, Step, Suppression
+from programs.models import WEEKDAYS, Delivery, Enrollment, Program, Step
 
 
 class ProgramForm(forms.ModelForm):
@@ -274,18 +274,3 @@ class EnrollmentAdmin(admin.ModelAdmin):
     def resend_failed(self, request, queryset):
         count = dispatch.resend_failed_deliveries(Delivery.objects.filter(enrollment__in=queryset))
         self.message_user(request, f"{count} failed lesson(s) will be sent on the next pass.")
-
-
-@admin.register(Suppression)
-class SuppressionAdmin(admin.ModelAdmin):
-    list_display = ["email", "reason", "source", "created_at"]
-    list_filter = ["reason"]
-    search_fields = ["email"]
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            super().save_model(request, obj, form, change)
-            return
-        entry = services.suppress(email=obj.email, reason=obj.reason, source=obj.source or f"staff {request.user}")
-        obj.pk = entry.pk
-        obj.refresh_from_db()

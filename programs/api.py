@@ -6,7 +6,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from hodhod.api import ApiError, error_responses
+from core.api import error_responses
+from core.errors import NotFound
 from programs import schedule, selectors, services
 from programs.models import Enrollment, Program
 
@@ -107,7 +108,7 @@ class ProgramSignupApi(APIView):
     def post(self, request, slug):
         program = Program.objects.public().filter(slug=slug).first()
         if program is None:
-            raise ApiError(code="not_found", message="There is no free program with this name.", status_code=404)
+            raise NotFound("There is no free program with this name.")
         data = SignupInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.signup(
@@ -126,12 +127,8 @@ class ProgramSignupApi(APIView):
 def _enrollment_or_404(token: str) -> Enrollment:
     enrollment = selectors.get_enrollment(token)
     if enrollment is None:
-        raise ApiError(code="not_found", message="No enrollment has this token.", status_code=404)
+        raise NotFound("No enrollment has this token.")
     return enrollment
-
-
-def _refused(refusal: services.EnrollmentStateError) -> ApiError:
-    return ApiError(code=refusal.code, message=refusal.message, status_code=409)
 
 
 class EnrollmentApi(APIView):
@@ -152,10 +149,7 @@ class _EnrollmentActionApi(APIView):
 
     def post(self, request, token):
         enrollment = _enrollment_or_404(token)
-        try:
-            enrollment = self.act(enrollment)
-        except services.EnrollmentStateError as refusal:
-            raise _refused(refusal) from refusal
+        enrollment = self.act(enrollment)
         return Response(EnrollmentSerializer(enrollment).data)
 
 

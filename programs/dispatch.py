@@ -15,7 +15,8 @@ from anymail.exceptions import AnymailAPIError, AnymailError
 from django.db import transaction
 from django.utils import timezone
 
-from hodhod.requestlog import mask_email
+from core.redaction import mask_email
+from core.suppression import is_suppressed
 from programs import lessons, services
 from programs.models import Delivery, Enrollment
 
@@ -151,7 +152,7 @@ def deliver(*, delivery_id: int, final_attempt: bool) -> Outcome:
             delivery.status = Delivery.Status.HELD
             delivery.save(update_fields=["status", "updated_at"])
             return Outcome.HELD
-        if enrollment.status != Enrollment.Status.ACTIVE or services.is_suppressed(enrollment.email):
+        if enrollment.status != Enrollment.Status.ACTIVE or is_suppressed(enrollment.email):
             delivery.status = Delivery.Status.SKIPPED
             delivery.last_error = (
                 f"enrollment {enrollment.status}"

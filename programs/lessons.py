@@ -5,8 +5,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.urls import reverse
 
-from hodhod.mail import send_templated_email
-from hodhod.markdown import render_markdown
+from core.mail import send_templated_email
+from core.markdown import render_markdown
 from programs.models import Delivery, Enrollment, Step
 
 

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 
-from hodhod.tokens import new_token
+from core.tokens import new_token
 
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
 EVERY_DAY = [0, 1, 2, 3, 4, 5, 6]
@@ -184,25 +184,3 @@ class Delivery(models.Model):
         )
         to = self.enrollment.email if cached("enrollment").is_cached(self) else f"enrollment #{self.enrollment_id}"
         return f"{lesson} → {to}"
-
-
-class Suppression(models.Model):
-    class Reason(models.TextChoices):
-        HARD_BOUNCE = "hard_bounce", "Hard bounce"
-        COMPLAINT = "complaint", "Spam complaint"
-        MANUAL = "manual", "Manual"
-
-    email = models.EmailField(unique=True, help_text="Stored lower-cased.")
-    reason = models.CharField(max_length=16, choices=Reason.choices)
-    source = models.CharField(max_length=200, blank=True, help_text="Provider and event id, or the staff user.")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.email} ({self.get_reason_display()})"
-
-    def save(self, *args, **kwargs):
-        self.email = self.email.strip().lower()
-        super().save(*args, **kwargs)

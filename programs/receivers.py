@@ -9,8 +9,10 @@ from anymail.signals import tracking
 from django.db.models.signals import post_save, pre_delete
 from django.dispatch import receiver
 
+from core.models import Suppression
+from core.suppression import address_suppressed, suppress
 from programs import services
-from programs.models import Step, Suppression
+from programs.models import Step
 from shop.signals import order_paid, order_refunded
 
 logger = logging.getLogger(__name__)
@@ -34,7 +36,12 @@ _SUPPRESSING_EVENTS = {"bounced": Suppression.Reason.HARD_BOUNCE, "complained": 
 def suppress_on_bounce_or_complaint(sender, event, esp_name, **kwargs):
     reason = _SUPPRESSING_EVENTS.get(event.event_type)
     if reason and event.recipient:
-        services.suppress(email=event.recipient, reason=reason, source=f"{esp_name} {event.event_id or ''}".strip())
+        suppress(email=event.recipient, reason=reason, source=f"{esp_name} {event.event_id or ''}".strip())
+
+
+@receiver(address_suppressed, dispatch_uid="programs.end_enrollments_of_suppressed")
+def end_enrollments_of_suppressed(sender, email, reason, **kwargs):
+    services.end_enrollments_of_suppressed(email=email, reason=reason)
 
 
 @receiver(post_save, sender=Step, dispatch_uid="programs.schedule_saved_step")

@@ -5,15 +5,17 @@ import logging
 
 from django.conf import settings
 from django.core import signing
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
-from hodhod.mail import send_templated_email
-from hodhod.requestlog import mask_email
+from core.errors import Refusal
+from core.mail import send_templated_email
+from core.models import Suppression
+from core.redaction import mask_email
 from programs import schedule
-from programs.models import Delivery, Enrollment, Program, Step, Suppression
+from programs.models import Delivery, Enrollment, Program, Step
 
 logger = logging.getLogger(__name__)
 
@@ -23,13 +25,10 @@ OPEN_DELIVERY = [Delivery.Status.SCHEDULED, Delivery.Status.HELD]
 LIVE = [Enrollment.Status.PENDING_CONFIRMATION, Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED]
 
 
-class EnrollmentStateError(Exception):
+class EnrollmentStateError(Refusal):
     """A move the enrollment's status does not allow (resume a completed program, …)."""
 
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+    status_code = 409
 
 
 # --- scheduling ---------------------------------------------------------------------------
@@ -524,19 +523,9 @@ def complete_if_finished(*, enrollment: Enrollment) -> bool:
 # --- suppression ----------------------------------------------------------------------------
 
 
-def is_suppressed(email: str) -> bool:
-    return Suppression.objects.filter(email=email.strip().lower()).exists()
-
-
 @transaction.atomic
-def suppress(*, email: str, reason: str, source: str = "") -> Suppression:
-    """Never mail this address again; bounced/complaining enrollments end now."""
-    email = email.strip().lower()
-    try:
-        with transaction.atomic():
-            entry, _ = Suppression.objects.get_or_create(email=email, defaults={"reason": reason, "source": source})
-    except IntegrityError:
-        entry = Suppression.objects.get(email=email)
+def end_enrollments_of_suppressed(*, email: str, reason: str) -> None:
+    """A hard bounce ends the address's live enrollments as bounced, a complaint as unsubscribed."""
     end_status = {
         Suppression.Reason.HARD_BOUNCE: Enrollment.Status.BOUNCED,
         Suppression.Reason.COMPLAINT: Enrollment.Status.UNSUBSCRIBED,
@@ -546,5 +535,3 @@ def suppress(*, email: str, reason: str, source: str = "") -> Suppression:
             enrollment.status = end_status
             enrollment.save(update_fields=["status", "updated_at"])
             _close_open_deliveries(enrollment)
-    logger.info("suppressed %s (%s)", mask_email(email), reason)
-    return entry

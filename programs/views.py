@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from hodhod.requestlog import mask_email
+from core.redaction import mask_email
 from programs import schedule, selectors, services
 from programs.models import Enrollment
 

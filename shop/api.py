@@ -9,8 +9,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from hodhod.api import ApiError, error_responses
-from shop.carts import CartError, add_to_cart, create_cart, get_cart_by_token, remove_line, set_line_quantity
+from core.api import error_responses
+from core.errors import NotFound, Refusal
+from shop.carts import add_to_cart, create_cart, get_cart_by_token, remove_line, set_line_quantity
 from shop.models import Cart, CartLine, Order, Product
 from shop.serializers import (
     CartLineCreateSerializer,
@@ -21,18 +22,14 @@ from shop.serializers import (
     OrderSerializer,
     ProductSerializer,
 )
-from shop.services import OrderError, start_checkout
+from shop.services import start_checkout
 
 
 def _cart_or_404(token: str) -> Cart:
     try:
         return get_cart_by_token(token)
     except Cart.DoesNotExist:
-        raise ApiError(code="not_found", message="No cart has this token.", status_code=404) from None
-
-
-def _refusal(error: CartError | OrderError) -> ApiError:
-    return ApiError(code=error.code, message=error.message, status_code=error.status_code)
+        raise NotFound("No cart has this token.") from None
 
 
 def _cart_answer(cart: Cart, status_code: int = 200) -> Response:
@@ -87,15 +84,12 @@ class CartLinesApi(APIView):
         data.is_valid(raise_exception=True)
         product = Product.objects.filter(slug=data.validated_data["product"]).first()
         if product is None:
-            raise ApiError(
-                code="unknown_product",
-                message=f"There is no product called {data.validated_data['product']!r}.",
+            raise Refusal(
+                "unknown_product",
+                f"There is no product called {data.validated_data['product']!r}.",
                 fields={"product": ["Unknown product."]},
             )
-        try:
-            add_to_cart(cart=cart, product=product, quantity=data.validated_data["quantity"])
-        except CartError as error:
-            raise _refusal(error) from None
+        add_to_cart(cart=cart, product=product, quantity=data.validated_data["quantity"])
         return _cart_answer(cart, status.HTTP_201_CREATED)
 
 
@@ -104,7 +98,7 @@ class CartLineDetailApi(APIView):
         cart = _cart_or_404(token)
         line = CartLine.objects.filter(cart=cart, pk=line_id).first()
         if line is None:
-            raise ApiError(code="not_found", message="This cart has no such line.", status_code=404)
+            raise NotFound("This cart has no such line.")
         return line
 
     @extend_schema(
@@ -117,10 +111,7 @@ class CartLineDetailApi(APIView):
         line = self._line(token, line_id)
         data = CartLineUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            set_line_quantity(line=line, quantity=data.validated_data["quantity"])
-        except CartError as error:
-            raise _refusal(error) from None
+        set_line_quantity(line=line, quantity=data.validated_data["quantity"])
         return _cart_answer(line.cart)
 
     @extend_schema(
@@ -131,10 +122,7 @@ class CartLineDetailApi(APIView):
     )
     def delete(self, request, token: str, line_id: int):
         line = self._line(token, line_id)
-        try:
-            remove_line(line=line)
-        except CartError as error:
-            raise _refusal(error) from None
+        remove_line(line=line)
         return _cart_answer(line.cart)
 
 
@@ -161,10 +149,7 @@ class CheckoutApi(APIView):
         cart = _cart_or_404(token)
         data = CheckoutInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            result = start_checkout(cart=cart, email=data.validated_data["email"])
-        except OrderError as error:
-            raise _refusal(error) from None
+        result = start_checkout(cart=cart, email=data.validated_data["email"])
         order = Order.objects.prefetch_related("lines").get(pk=result.order.pk)
         body = {"checkout_url": result.checkout_url, "checkout_session_id": result.session_id, "order": order}
         return Response(CheckoutOutputSerializer(body).data, status=status.HTTP_201_CREATED)
@@ -177,5 +162,5 @@ class OrderDetailApi(APIView):
     def get(self, request, token: str):
         order = Order.objects.prefetch_related("lines").filter(token=token).first()
         if order is None:
-            raise ApiError(code="not_found", message="No order has this token.", status_code=404)
+            raise NotFound("No order has this token.")
         return Response(OrderSerializer(order).data)

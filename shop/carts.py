@@ -4,7 +4,6 @@ A browser cart is tied to the Django session (`get_cart_for_session`); an API ca
 identified by its unguessable token (`get_open_cart` / `get_cart_by_token`).
 """
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -12,21 +11,14 @@ from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
+from core.errors import Refusal
 from shop.models import Cart, CartLine, Product
 
 SESSION_KEY = "shop_cart_id"
 
 
-@dataclass
-class CartError(Exception):
-    """A refusal the customer can act on. `code` is stable; `message` is a sentence for a person."""
-
-    code: str
-    message: str
-    status_code: int = 400
-
-    def __str__(self) -> str:
-        return self.message
+class CartError(Refusal):
+    """A cart change refused (out of stock, a bad quantity, a product no longer for sale)."""
 
 
 def create_cart() -> Cart:

@@ -6,7 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q, Sum
 
-from hodhod.tokens import new_token
+from core.tokens import new_token
 
 
 class ProductQuerySet(models.QuerySet):

@@ -6,7 +6,6 @@ Stripe is reached only through `shop.stripe_client.get_stripe_client()`.
 
 import json
 import logging
-import re
 import secrets
 import traceback
 from dataclasses import dataclass
@@ -21,8 +20,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from hodhod.mail import send_templated_email
-from hodhod.requestlog import mask_email
+from core.errors import Refusal
+from core.mail import send_templated_email
+from core.redaction import loggable, mask_email
 from shop.models import Cart, CartLine, Order, OrderEvent, OrderLine, Product, Refund, StripeEvent
 from shop.signals import order_paid, order_refunded
 from shop.stripe_client import (
@@ -34,18 +34,6 @@ from shop.stripe_client import (
 )
 
 logger = logging.getLogger(__name__)
-_EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_ORDER_TOKEN_IN_TEXT = re.compile(r"((?:order=|/orders/)[A-Za-z0-9_-]{6})[A-Za-z0-9_-]+")
-
-
-def _loggable(error: object) -> str:
-    """An exception (or any text) fit for a log line: mail servers and Stripe echo the addresses and URLs
-    they refuse, so emails are masked and order tokens cut, and no traceback carries them further."""
-    text = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error)
-    text = _EMAIL_IN_TEXT.sub(lambda match: mask_email(match.group(0)), text)
-    return _ORDER_TOKEN_IN_TEXT.sub(r"\1…", text)[:1000]
-
-
 S = Order.Status
 ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     S.PENDING_PAYMENT: {S.PAID, S.CANCELLED},
@@ -62,16 +50,8 @@ RECONCILE_GRACE = timedelta(minutes=5)  # let Stripe's own expiry event arrive f
 ORDER_NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
 
 
-@dataclass
-class OrderError(Exception):
-    """A refusal a person can act on: a stable `code`, a sentence, an HTTP status for the API."""
-
-    code: str
-    message: str
-    status_code: int = 400
-
-    def __str__(self) -> str:
-        return self.message
+class OrderError(Refusal):
+    """An order change refused (a refund too large, a cancel after payment, …)."""
 
 
 class CheckoutError(OrderError):
@@ -212,14 +192,14 @@ def _announce_paid(order_id: int) -> None:
     deliver_order_email(order_id=order_id, kind="confirmation", order=order)
     for receiver, result in order_paid.send_robust(sender=Order, order=order):
         if isinstance(result, Exception):
-            logger.error("order_paid receiver %r failed for %s: %s", receiver, order.number, _loggable(result))
+            logger.error("order_paid receiver %r failed for %s: %s", receiver, order.number, loggable(result))
 
 
 def _announce_refunded(order_id: int) -> None:
     order = Order.objects.get(pk=order_id)
     for receiver, result in order_refunded.send_robust(sender=Order, order=order):
         if isinstance(result, Exception):
-            logger.error("order_refunded receiver %r failed for %s: %s", receiver, order.number, _loggable(result))
+            logger.error("order_refunded receiver %r failed for %s: %s", receiver, order.number, loggable(result))
 
 
 # --- emails ---------------------------------------------------------------------------------------
@@ -248,13 +228,13 @@ def deliver_order_email(*, order_id: int, kind: str, order: Order | None = None)
     try:
         send_order_email(order=order or Order.objects.get(pk=order_id), kind=kind)
     except Exception as exc:
-        logger.error("sending the %s email for order %s failed (%s); queueing a retry", kind, order_id, _loggable(exc))
+        logger.error("sending the %s email for order %s failed (%s); queueing a retry", kind, order_id, loggable(exc))
         from shop.tasks import send_order_email_task
 
         try:
             send_order_email_task.delay(order_id, kind)
         except Exception as exc:
-            logger.error("could not queue the %s email for order %s: %s", kind, order_id, _loggable(exc))
+            logger.error("could not queue the %s email for order %s: %s", kind, order_id, loggable(exc))
 
 
 # --- checkout -------------------------------------------------------------------------------------
@@ -385,7 +365,7 @@ def start_checkout(
     try:
         session = create_checkout_session(order=order, success_url=success_url, cancel_url=cancel_url)
     except stripe.StripeError as exc:
-        logger.error("creating a checkout session for %s failed: %s", order.number, _loggable(exc))
+        logger.error("creating a checkout session for %s failed: %s", order.number, loggable(exc))
         with transaction.atomic():
             locked = Order.objects.select_for_update().get(pk=order.pk)
             transition_order(order=locked, to_status=S.CANCELLED, message="Stripe could not open a checkout session.")
@@ -809,7 +789,7 @@ def process_stripe_event(*, event: dict) -> str:
             stored.save(update_fields=["state", "attempts", "last_error", "processed_at"])
             return str(state)
     except Exception as exc:
-        logger.error("applying Stripe event %s failed: %s", event_id, _loggable(exc))
+        logger.error("applying Stripe event %s failed: %s", event_id, loggable(exc))
         with transaction.atomic():
             stored, _ = StripeEvent.objects.get_or_create(
                 id=event_id, defaults={"type": event["type"][:100], "payload": event}
@@ -908,7 +888,7 @@ def reconcile_pending_orders(*, now: datetime | None = None) -> dict[str, int]:
                         )
         except stripe.StripeError as exc:
             counts["errors"] += 1
-            logger.error("reconciling order %s failed: %s", order.number, _loggable(exc))
+            logger.error("reconciling order %s failed: %s", order.number, loggable(exc))
             continue
         order.refresh_from_db(fields=["status"])
         if order.status == S.PAID:

@@ -4,7 +4,8 @@ import datetime as dt
 
 import factory
 
-from programs.models import Delivery, Enrollment, Program, Step, Suppression
+from core.models import Suppression
+from programs.models import Delivery, Enrollment, Program, Step
 
 __all__ = [
     "DeliveryFactory",

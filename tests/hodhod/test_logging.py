@@ -1,6 +1,6 @@
 import logging
 
-from hodhod.requestlog import mask_email, redact_path
+from core.redaction import mask_email, redact_path
 
 
 def test_request_log_line_has_id_method_path_status_duration(client, caplog):
@@ -38,7 +38,7 @@ def test_request_lines_are_json_when_debug_is_off(settings):
 def test_no_full_email_or_token_leaves_in_a_message_or_a_traceback():
     import io
 
-    from hodhod.requestlog import RedactFilter
+    from core.redaction import RedactFilter
 
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)

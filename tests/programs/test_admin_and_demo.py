@@ -25,8 +25,8 @@ def test_program_admin_pages_render(staff_client):
         "/admin/programs/program/add/",
         "/admin/programs/step/",
         "/admin/programs/enrollment/add/",
-        "/admin/programs/suppression/",
-        "/admin/programs/suppression/add/",
+        "/admin/core/suppression/",
+        "/admin/core/suppression/add/",
     ]:
         assert staff_client.get(url).status_code == 200, url
     page = staff_client.get(f"/admin/programs/program/{program.pk}/change/")
@@ -96,7 +96,7 @@ def test_suppression_admin_add_ends_enrollments(staff_client):
         program=program_with_steps(1), email="b@example.com", origin="staff", now=utc(2026, 1, 5)
     )
     response = staff_client.post(
-        "/admin/programs/suppression/add/", {"email": "B@example.com", "reason": "hard_bounce"}
+        "/admin/core/suppression/add/", {"email": "B@example.com", "reason": "hard_bounce"}
     )
     assert response.status_code == 302
     assert Enrollment.objects.get(pk=enrollment.pk).status == "bounced"

@@ -9,8 +9,9 @@ import pytest
 from anymail.signals import AnymailTrackingEvent, tracking
 from django.test import Client
 
+from core.models import Suppression
 from programs import dispatch, services
-from programs.models import Delivery, Enrollment, Suppression
+from programs.models import Delivery, Enrollment
 from shop.models import Order
 from shop.signals import order_refunded
 from tests.factories import ProgramFactory, program_with_steps
@@ -251,7 +252,7 @@ def test_provider_webhook_bounce_suppresses_and_garbage_is_400(settings, rf):
 
 
 def test_confirmation_and_manage_links_are_redacted_in_the_request_log():
-    from hodhod.requestlog import redact_path
+    from core.redaction import redact_path
 
     enrollment = Enrollment(pk=1, token="A" * 43)
     signed = services.signup_token(enrollment)

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.suppression import suppress
 from programs import dispatch, services
 from programs.models import Delivery, Enrollment, Step
 from tests.factories import StepFactory, program_with_steps
@@ -80,7 +81,7 @@ def test_an_added_step_skips_finished_stopped_and_unconfirmed_enrollments(send_n
     unsubscribed = services.unsubscribe(enrollment=_enroll(program, "gone@example.com", now=FUTURE_MONDAY))
     cancelled = services.cancel(enrollment=_enroll(program, "cancel@example.com", now=FUTURE_MONDAY))
     bounced = _enroll(program, "bounce@example.com", now=FUTURE_MONDAY)
-    services.suppress(email=bounced.email, reason="hard_bounce")
+    suppress(email=bounced.email, reason="hard_bounce")
     pending = services.signup(program=program, email="pending@example.com")
     active = _enroll(program, "active@example.com", now=FUTURE_MONDAY)
 

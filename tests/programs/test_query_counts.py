@@ -47,7 +47,7 @@ def _urls(enrollment: Enrollment) -> list[str]:
         f"/admin/programs/step/?program__id__exact={program.pk}",
         "/admin/programs/enrollment/",
         f"/admin/programs/enrollment/{enrollment.pk}/change/",
-        "/admin/programs/suppression/",
+        "/admin/core/suppression/",
         f"/admin/programs/step/{program.steps.order_by('day').first().pk}/delete/",  # lists its deliveries
         f"/admin/programs/enrollment/{enrollment.pk}/delete/",
         f"/programs/{enrollment.token}/",

@@ -5,9 +5,9 @@ Every 4xx answer of `/api/` is::
     {"code": "validation_error", "message": "A person-readable sentence.",
      "fields": {"quantity": ["Ensure this value is greater than or equal to 1."]}}
 
-`fields` is present only for field errors. Views raise `ApiError` for domain
-refusals (out of stock, empty cart, …); DRF's own exceptions and Django's
-`Http404` are translated here.
+`fields` is present only for field errors. Services and views raise a
+`core.errors.Refusal` (out of stock, empty cart, not found, …); DRF's own
+exceptions and Django's `Http404` are translated here.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -17,6 +17,8 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
+
+from core.errors import Refusal
 
 _DEFAULT_MESSAGES = {
     "not_found": "Nothing was found at this address.",
@@ -30,17 +32,6 @@ _DEFAULT_MESSAGES = {
     "server_error": "Something went wrong on our side; it has been logged.",
     "bad_request": "The request could not be understood.",
 }
-
-
-class ApiError(exceptions.APIException):
-    """A refusal the client can act on: a status, a stable code, a sentence."""
-
-    def __init__(self, *, code: str, message: str, status_code: int = 400, fields: dict | None = None):
-        self.status_code = status_code
-        self.error_code = code
-        self.message = message
-        self.fields = fields
-        super().__init__(detail=message, code=code)
 
 
 def error_body(code: str, message: str | None = None, fields: dict | None = None) -> dict:
@@ -75,7 +66,7 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
-    if not isinstance(exc, exceptions.APIException):
+    if not isinstance(exc, (exceptions.APIException, Refusal)):
         return None  # a real bug: Django's 500 handling (JSON for /api/, see server_error)
 
     headers = {}
@@ -84,8 +75,8 @@ def exception_handler(exc, context):
     if getattr(exc, "wait", None):
         headers["Retry-After"] = str(int(exc.wait))
 
-    if isinstance(exc, ApiError):
-        body = error_body(exc.error_code, exc.message, exc.fields)
+    if isinstance(exc, Refusal):
+        body = error_body(exc.code, exc.message, exc.fields)
     elif isinstance(exc, exceptions.ValidationError):
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         fields = _flatten(detail)
