@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "anymail",
     "hodhod",
     "core",
+    "payments",
     "shop",
     "programs",
     "content",
@@ -163,7 +164,7 @@ PROGRAMS_FROM_EMAIL = os.environ.get("PROGRAMS_FROM_EMAIL", DEFAULT_FROM_EMAIL)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ANYMAIL = {"WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET", "")}
 
-# Stripe: one client (shop/stripe_client.py). STRIPE_API_BASE points it at the local emulator.
+# Stripe: one client (payments/client.py). STRIPE_API_BASE points it at the local emulator.
 STRIPE_SECRET_KEY = env_secret("STRIPE_SECRET_KEY", "sk_test_emulator")
 STRIPE_WEBHOOK_SECRET = env_secret("STRIPE_WEBHOOK_SECRET", "whsec_emulator")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "").rstrip("/")

@@ -24,6 +24,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("", views.home, name="home"),
+    path("", include("payments.urls")),
     path("", include("shop.urls")),
     path("", include("programs.urls")),
     path("", include("content.urls")),

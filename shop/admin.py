@@ -12,8 +12,9 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from shop import services
-from shop.models import Cart, CartLine, Order, OrderEvent, OrderLine, Product, Refund, StripeEvent
+from shop import refunds, staff
+from shop.models import Cart, CartLine, Order, OrderEvent, OrderLine, Product, Refund
+from shop.orders import OrderError
 
 
 class StockLevelFilter(admin.SimpleListFilter):
@@ -159,7 +160,7 @@ class OrderAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if change and "staff_notes" in form.changed_data:
-            services.add_staff_note(order=obj, note="Staff notes edited.", user=request.user)
+            staff.add_staff_note(order=obj, note="Staff notes edited.", user=request.user)
 
     @admin.action(description="Mark selected orders as shipped (with tracking number)", permissions=["change"])
     def mark_shipped(self, request, queryset):
@@ -170,7 +171,7 @@ class OrderAdmin(admin.ModelAdmin):
         if "apply" in request.POST:
             form = ShipForm(request.POST)
             if form.is_valid() and queryset.count() == 1:
-                order = services.mark_shipped(order=queryset.get(), user=request.user, **form.cleaned_data)
+                order = staff.mark_shipped(order=queryset.get(), user=request.user, **form.cleaned_data)
                 self.message_user(request, f"Order {order.number} is marked shipped; the customer was emailed.")
                 return None
         else:
@@ -196,7 +197,7 @@ class OrderAdmin(admin.ModelAdmin):
     def refund_orders(self, request, queryset):
         if not request.user.has_perm("shop.refund_order"):
             raise PermissionDenied
-        orders = [order for order in queryset if services.is_refundable(order)]
+        orders = [order for order in queryset if refunds.is_refundable(order)]
         if not orders:
             self.message_user(request, "None of the selected orders can be refunded.", messages.WARNING)
             return None
@@ -209,8 +210,8 @@ class OrderAdmin(admin.ModelAdmin):
                     return None
                 for order in orders:
                     try:
-                        refund = services.refund_order(order=order, amount=amount, user=request.user)
-                    except services.OrderError as error:
+                        refund = refunds.refund_order(order=order, amount=amount, user=request.user)
+                    except OrderError as error:
                         self.message_user(request, f"{order.number}: {error.message}", messages.ERROR)
                     else:
                         self.message_user(request, f"{order.number}: refunded {refund.amount} {refund.currency}.")
@@ -235,9 +236,9 @@ class OrderAdmin(admin.ModelAdmin):
         done = 0
         for order in queryset.filter(status=Order.Status.PENDING_PAYMENT):
             try:
-                services.cancel_order(order=order, user=request.user)
+                staff.cancel_order(order=order, user=request.user)
                 done += 1
-            except services.OrderError as error:
+            except OrderError as error:
                 self.message_user(request, f"{order.number}: {error.message}", messages.WARNING)
         skipped = queryset.exclude(status=Order.Status.PENDING_PAYMENT).count()
         self.message_user(request, f"{done} order(s) cancelled; {skipped} skipped (not unpaid).")
@@ -264,20 +265,6 @@ class OrderAdmin(admin.ModelAdmin):
     def packing_slip(self, request, queryset):
         orders = queryset.prefetch_related("lines").order_by("created_at")
         return TemplateResponse(request, "admin/shop/order/packing_slip.html", {"orders": orders})
-
-
-@admin.register(StripeEvent)
-class StripeEventAdmin(admin.ModelAdmin):
-    list_display = ["id", "type", "state", "attempts", "received_at", "processed_at"]
-    list_filter = ["state", "type"]
-    search_fields = ["id", "payment_intent_id"]
-    readonly_fields = [f.name for f in StripeEvent._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class CartLineInline(ReadOnlyInline):

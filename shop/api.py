@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from core.api import error_responses
 from core.errors import NotFound, Refusal
 from shop.carts import add_to_cart, create_cart, get_cart_by_token, remove_line, set_line_quantity
+from shop.checkout import start_checkout
 from shop.models import Cart, CartLine, Order, Product
 from shop.serializers import (
     CartLineCreateSerializer,
@@ -22,7 +23,6 @@ from shop.serializers import (
     OrderSerializer,
     ProductSerializer,
 )
-from shop.services import start_checkout
 
 
 def _cart_or_404(token: str) -> Cart:

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q, Sum
 
 from core.tokens import new_token
+from payments.money import is_payable_amount
 
 
 class ProductQuerySet(models.QuerySet):
@@ -47,8 +48,6 @@ class Product(models.Model):
         return f"/shop/{self.slug}/"
 
     def clean(self) -> None:
-        from shop.stripe_client import is_payable_amount
-
         super().clean()
         if self.price is not None and self.currency and not is_payable_amount(self.price, self.currency):
             raise ValidationError({"price": f"{self.currency} prices have no fractions of this size."})
@@ -107,6 +106,11 @@ class Order(models.Model):
     @property
     def status_url(self) -> str:
         return f"{settings.SITE_URL}/orders/{self.token}/"
+
+    def idempotency_key(self, purpose: str) -> str:
+        """Derived from the order, so a retried Stripe call (ours or the client library's) never makes a second
+        session or refund."""
+        return f"hodhod:{purpose}:{self.number}:{self.token[:12]}"
 
     @property
     def amount_refunded(self) -> Decimal:
@@ -202,33 +206,6 @@ class OrderEvent(models.Model):
         if self.to_status:
             return f"{self.from_status or '—'} → {self.to_status} by {self.actor}"
         return f"{self.kind} by {self.actor}"
-
-
-class StripeEvent(models.Model):
-    """Each Stripe event stored once by its id; `processed_at` is set in the transaction that applied it."""
-
-    class State(models.TextChoices):
-        RECEIVED = "received", "Received"
-        PROCESSED = "processed", "Processed"
-        IGNORED = "ignored", "Ignored (type not handled)"
-        DEFERRED = "deferred", "Deferred (waiting for its order)"
-        FAILED = "failed", "Failed (will be retried)"
-
-    id = models.CharField(max_length=255, primary_key=True)
-    type = models.CharField(max_length=100)
-    payload = models.JSONField()
-    state = models.CharField(max_length=16, choices=State.choices, default=State.RECEIVED)
-    payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
-    received_at = models.DateTimeField(auto_now_add=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["-received_at"]
-
-    def __str__(self) -> str:
-        return f"{self.id} ({self.type})"
 
 
 class Refund(models.Model):

@@ -29,10 +29,13 @@ from shop.carts import (
     remove_line,
     set_line_quantity,
 )
+from shop.checkout import start_checkout
 from shop.converters import TokenConverter
 from shop.forms import AddToCartForm, CartLineForm, CheckoutForm
+from shop.fulfilment import fulfil_checkout_session
 from shop.models import Cart, CartLine, Order, Product
-from shop.services import CheckoutError, OrderError, cancel_order, fulfil_checkout_session, start_checkout
+from shop.orders import CheckoutError, OrderError
+from shop.staff import cancel_order
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,8 @@ import pytest
 from django.core import mail
 
 from shop.models import Cart, CartLine, Order, Product
-from shop.services import mark_shipped, transition_order
+from shop.orders import transition_order
+from shop.staff import mark_shipped
 from shop.views import tracking_url
 from tests.factories import OrderFactory, OrderLineFactory, ProductFactory
 

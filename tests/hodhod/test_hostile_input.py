@@ -415,7 +415,8 @@ def test_webhook_signed_events_with_garbage_objects(client, settings, world):
     """A well-formed, signed event whose object has the wrong types (which Stripe never sends) either applies
     harmlessly or is the webhook's designed retryable failure: `processing_failed`, the event stored `failed`,
     nothing applied to the order. Never an unhandled error page."""
-    from shop.models import Order, StripeEvent
+    from payments.models import StripeEvent
+    from shop.models import Order
 
     order = world["order"]
     order.checkout_session_id, order.payment_intent_id = "cs_test_hostile", "pi_hostile"

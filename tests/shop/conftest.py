@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from shop.carts import add_to_cart, create_cart
-from shop.services import start_checkout
+from shop.checkout import start_checkout
 from tests.factories import ProductFactory
 
 

@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.core import mail
 
+from payments.events import process_stripe_event
 from shop.models import Order, OrderEvent, Product, Refund
-from shop.services import process_stripe_event
 from tests.shop.conftest import checkout
 
 pytestmark = pytest.mark.django_db
@@ -192,8 +192,8 @@ def test_every_shop_admin_page_renders(client, paid_order):
         CHANGELIST,
         f"{CHANGELIST}{paid_order.pk}/change/",
         f"{CHANGELIST}?needs_attention__exact=1",
-        "/admin/shop/stripeevent/",
-        f"/admin/shop/stripeevent/{event.stripe_event_id}/change/",
+        "/admin/payments/stripeevent/",
+        f"/admin/payments/stripeevent/{event.stripe_event_id}/change/",
         "/admin/shop/cart/",
         f"/admin/shop/cart/{cart.pk}/change/",
     ):
@@ -203,7 +203,7 @@ def test_every_shop_admin_page_renders(client, paid_order):
 def test_the_refund_service_itself_checks_the_permission(paid_order, stripe_api):
     from django.core.exceptions import PermissionDenied
 
-    from shop.services import refund_order
+    from shop.refunds import refund_order
 
     with pytest.raises(PermissionDenied):
         refund_order(order=paid_order, amount=Decimal("1.00"), user=staff("clerk", "view_order", "change_order"))

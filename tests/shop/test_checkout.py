@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from shop.carts import add_to_cart, create_cart
+from shop.checkout import create_checkout_session
 from shop.models import Cart, Order, Product
-from shop.services import create_checkout_session
 from tests.factories import ProductFactory
 from tests.shop.conftest import checkout
 

@@ -6,7 +6,9 @@ import smtplib
 import pytest
 from django.core.mail.backends.base import BaseEmailBackend
 
-from shop.services import CheckoutError, deliver_order_email, process_stripe_event
+from payments.events import process_stripe_event
+from shop.emails import deliver_order_email
+from shop.orders import CheckoutError
 from shop.signals import order_paid
 from tests.shop.conftest import checkout
 

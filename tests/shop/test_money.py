@@ -6,9 +6,11 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.exceptions import ValidationError
 
+from payments.events import process_stripe_event
+from payments.money import from_minor_units, to_minor_units
 from shop.models import Order, Product
-from shop.services import CheckoutError, OrderError, process_stripe_event, refund_order
-from shop.stripe_client import from_minor_units, to_minor_units
+from shop.orders import CheckoutError, OrderError
+from shop.refunds import refund_order
 from tests.factories import ProductFactory
 from tests.shop.conftest import checkout
 

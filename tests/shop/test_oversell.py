@@ -7,8 +7,9 @@ import pytest
 from django.db import connection
 
 from shop.carts import add_to_cart, create_cart
+from shop.checkout import start_checkout
 from shop.models import Order, Product
-from shop.services import CheckoutError, start_checkout
+from shop.orders import CheckoutError
 from tests.factories import ProductFactory
 from tests.shop.conftest import post_event
 

@@ -8,7 +8,8 @@ import pytest
 import requests
 from django.core import mail
 
-from shop.models import Order, OrderEvent, Product, StripeEvent
+from payments.models import StripeEvent
+from shop.models import Order, OrderEvent, Product
 from shop.signals import order_paid
 from tests.factories import ProductFactory
 

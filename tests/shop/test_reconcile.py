@@ -10,8 +10,10 @@ from django.core import mail
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from shop.models import Order, Product, StripeEvent
-from shop.services import fulfil_checkout_session, process_stripe_event
+from payments.events import process_stripe_event
+from payments.models import StripeEvent
+from shop.fulfilment import fulfil_checkout_session
+from shop.models import Order, Product
 from shop.tasks import reconcile_pending_orders
 from tests.shop.conftest import checkout
 

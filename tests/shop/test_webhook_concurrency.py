@@ -10,8 +10,12 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
-from shop.models import Order, OrderEvent, Product, Refund, StripeEvent
-from shop.services import fulfil_checkout_session, process_stripe_event, reconcile_pending_orders, refund_order
+from payments.events import process_stripe_event
+from payments.models import StripeEvent
+from shop.fulfilment import fulfil_checkout_session
+from shop.models import Order, OrderEvent, Product, Refund
+from shop.reconciliation import reconcile_pending_orders
+from shop.refunds import refund_order
 from tests.factories import ProductFactory
 from tests.shop.conftest import checkout
 

@@ -9,9 +9,11 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.core import mail
 
-from shop.models import Order, OrderEvent, Product, Refund, StripeEvent
-from shop.services import mark_shipped, refund_order
+from payments.models import StripeEvent
+from shop.models import Order, OrderEvent, Product, Refund
+from shop.refunds import refund_order
 from shop.signals import order_paid, order_refunded
+from shop.staff import mark_shipped
 from tests.shop.conftest import checkout, post_event
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from shop.services import process_stripe_event, verify_stripe_event
+from payments.events import process_stripe_event, verify_stripe_event
 
 logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 512 * 1024  # Stripe events are a few kB; refuse anything absurd before parsing

@@ -1,0 +1,145 @@
+"""Stripe events: verified, stored once by id, applied once, under a row lock, in the same
+transaction as their effects; retried when they fail, re-applied when they were deferred."""
+
+import json
+import logging
+import traceback
+
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from core.redaction import loggable
+from payments.client import construct_event, id_of
+from payments.models import StripeEvent
+from payments.registry import handler_for
+
+logger = logging.getLogger(__name__)
+RETRY_BATCH = 100
+
+
+def verify_stripe_event(*, payload: bytes, sig_header: str) -> dict:
+    """The event in a webhook body, once its Stripe-Signature is verified (default tolerance 300 s).
+
+    Raises `stripe.SignatureVerificationError` (forged, wrong secret, stale) or `ValueError` (not an event).
+    """
+    construct_event(payload, sig_header)
+    data = json.loads(payload)
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not isinstance(data.get("type"), str):
+        raise ValueError("not a Stripe event")
+    if not isinstance(data.get("data"), dict):
+        raise ValueError("not a Stripe event")
+    if len(data["id"]) > 255 or len(data["type"]) > 100 or _has_nul(data):
+        # Stripe's ids and types are short; PostgreSQL stores no NUL, in text or in jsonb.
+        raise ValueError("not a Stripe event")
+    return data
+
+
+def _has_nul(value) -> bool:
+    stack = [value]  # a loop, not recursion: a body nested 900 deep parses, and must not crash here
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str) and "\x00" in value:
+            return True
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
+
+
+def process_stripe_event(*, event: dict) -> str:
+    """Store the event once by its id and apply it in the same transaction as its effects.
+
+    The event row is locked (`select_for_update`) while it is applied, so two concurrent deliveries
+    of one event cannot both apply it: the second waits, then sees it processed.
+    A failure rolls the effects back, leaves the event `failed` with its error, and re-raises
+    (the webhook answers non-2xx, Stripe retries; reconciliation retries too).
+    """
+    event_id = event["id"]
+    obj = (event.get("data") or {}).get("object") or {}
+    try:
+        with transaction.atomic():
+            # INSERT … ON CONFLICT DO NOTHING: a concurrent duplicate waits here until the first commits.
+            StripeEvent.objects.bulk_create(
+                [
+                    StripeEvent(
+                        id=event_id,
+                        type=event["type"][:100],
+                        payload=event,
+                        payment_intent_id=(id_of(obj.get("payment_intent")) if isinstance(obj, dict) else "")[:255],
+                    )
+                ],
+                ignore_conflicts=True,
+            )
+            stored = StripeEvent.objects.select_for_update().get(pk=event_id)
+            if stored.state in (StripeEvent.State.PROCESSED, StripeEvent.State.IGNORED):
+                return "duplicate"
+            stored.attempts += 1
+            state = _apply(stored)
+            stored.state = state
+            stored.last_error = ""
+            stored.processed_at = timezone.now() if state != StripeEvent.State.DEFERRED else None
+            stored.save(update_fields=["state", "attempts", "last_error", "processed_at"])
+            return str(state)
+    except Exception as exc:
+        logger.error("applying Stripe event %s failed: %s", event_id, loggable(exc))
+        _record_failure(event)
+        raise
+
+
+def _apply(stored: StripeEvent) -> str:
+    handler = handler_for(stored.type)
+    if handler is None or not isinstance((stored.payload.get("data") or {}).get("object") or {}, dict):
+        return StripeEvent.State.IGNORED
+    return handler(stored)
+
+
+def _record_failure(event: dict) -> None:
+    with transaction.atomic():
+        StripeEvent.objects.get_or_create(id=event["id"], defaults={"type": event["type"][:100], "payload": event})
+        StripeEvent.objects.filter(pk=event["id"]).update(
+            state=StripeEvent.State.FAILED,
+            attempts=F("attempts") + 1,
+            last_error=traceback.format_exc()[-4000:],  # staff read it in admin; logs get the masked line
+        )
+
+
+def apply_deferred_events(*, payment_intent_id: str) -> None:
+    """Apply, now, the events deferred until the payment intent was known (e.g. a refund that arrived
+    before its payment). Call inside the transaction that made it known."""
+    if not payment_intent_id:
+        return
+    waiting = (
+        StripeEvent.objects.select_for_update()
+        .filter(state=StripeEvent.State.DEFERRED, payment_intent_id=payment_intent_id)
+        .order_by("received_at")
+    )
+    for stored in waiting:
+        state = _apply(stored)
+        if state != StripeEvent.State.DEFERRED:
+            stored.state = state
+            stored.processed_at = timezone.now()
+            stored.save(update_fields=["state", "processed_at"])
+
+
+def retry_events(events: QuerySet[StripeEvent]) -> tuple[int, int]:
+    """Process these stored events again, oldest first (at most RETRY_BATCH); (retried, failed)."""
+    retried = failed = 0
+    for stored in events.order_by("received_at")[:RETRY_BATCH]:
+        try:
+            process_stripe_event(event=stored.payload)
+            retried += 1
+        except Exception:  # recorded as failed by process_stripe_event; the next pass tries again
+            failed += 1
+    return retried, failed
+
+
+def failed_events() -> QuerySet[StripeEvent]:
+    return StripeEvent.objects.filter(state=StripeEvent.State.FAILED)
+
+
+def deferred_events(*, payment_intent_ids: QuerySet) -> QuerySet[StripeEvent]:
+    """Deferred events whose payment intent is now known (`payment_intent_ids`: a values() queryset)."""
+    return StripeEvent.objects.filter(state=StripeEvent.State.DEFERRED, payment_intent_id__in=payment_intent_ids)

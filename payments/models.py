@@ -1,0 +1,34 @@
+from django.db import models
+
+
+class StripeEvent(models.Model):
+    """Each Stripe event stored once by its id; `processed_at` is set in the transaction that applied it."""
+
+    class State(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored (type not handled)"
+        DEFERRED = "deferred", "Deferred (waiting for its order)"
+        FAILED = "failed", "Failed (will be retried)"
+
+    id = models.CharField(max_length=255, primary_key=True)
+    type = models.CharField(max_length=100)
+    payload = models.JSONField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RECEIVED)
+    payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.type})"
+
+    @property
+    def data_object(self) -> dict:
+        """The event's `data.object`, or {} when the payload has none (or not an object)."""
+        obj = (self.payload.get("data") or {}).get("object") or {}
+        return obj if isinstance(obj, dict) else {}

@@ -1,0 +1,178 @@
+"""Checkout: a cart becomes a `pending_payment` order (units reserved atomically) and a Stripe
+Checkout Session (hosted page, inline prices from our catalog, an idempotency key)."""
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import stripe
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from core.redaction import loggable, mask_email
+from payments.client import get_stripe_client
+from payments.money import is_payable_amount, to_minor_units
+from shop.history import record_order_event
+from shop.models import Cart, CartLine, Order, OrderLine, Product
+from shop.orders import CheckoutError, transition_order
+
+logger = logging.getLogger(__name__)
+CHECKOUT_SESSION_LIFETIME = timedelta(minutes=31)  # Stripe's minimum is 30 minutes from the moment it gets the call
+ORDER_NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    order: Order
+    checkout_url: str
+    session_id: str
+
+
+def _new_order_number() -> str:
+    return "HH-" + "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(7))
+
+
+def _create_order(**fields) -> Order:
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                return Order.objects.create(number=_new_order_number(), **fields)
+        except IntegrityError:
+            continue
+    raise IntegrityError("could not find a free order number")
+
+
+def _check_lines(lines: list[CartLine], products: dict[int, Product]) -> str:
+    """Refuse (CheckoutError) what cannot be sold as it stands; the cart's one currency."""
+    currencies = {products[line.product_id].currency for line in lines}
+    if len(currencies) != 1:
+        raise CheckoutError("mixed_currencies", "A cart can only hold products priced in one currency.")
+    for line in lines:
+        product = products[line.product_id]
+        if not product.is_active:
+            raise CheckoutError("product_unavailable", f"{product.name} is no longer for sale.", 409)
+        if not is_payable_amount(product.price, product.currency):  # e.g. a yen price with cents
+            logger.error(
+                "product %s has a price Stripe cannot charge: %s %s", product.sku, product.price, product.currency
+            )
+            raise CheckoutError("product_unavailable", f"{product.name} cannot be bought right now.", 409)
+        if line.quantity > product.stock:
+            left = f"only {product.stock} left" if product.stock else "none left"
+            raise CheckoutError("out_of_stock", f"{product.name} is out of stock ({left}).", 409)
+    return currencies.pop()
+
+
+@transaction.atomic
+def reserve_cart(*, cart: Cart, email: str) -> Order:
+    """Turn an open cart into a `pending_payment` order, taking its units from stock; all or nothing."""
+    cart = Cart.objects.select_for_update().get(pk=cart.pk)
+    if not cart.is_open:
+        raise CheckoutError("cart_checked_out", "This cart has already been checked out; start a new one.", 409)
+    lines = list(CartLine.objects.filter(cart=cart).order_by("pk"))
+    if not lines:
+        raise CheckoutError("empty_cart", "Your cart is empty: add a product before checking out.")
+    # Check and reserve under one lock, rows locked in pk order so two carts never deadlock.
+    products = {
+        p.pk: p
+        for p in Product.objects.select_for_update().filter(pk__in=[line.product_id for line in lines]).order_by("pk")
+    }
+    currency = _check_lines(lines, products)
+    for line in lines:
+        Product.objects.filter(pk=line.product_id).update(stock=F("stock") - line.quantity)
+    total = sum((products[line.product_id].price * line.quantity for line in lines), Decimal("0.00"))
+    order = _create_order(email=email, currency=currency, total=total)
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            product=products[line.product_id],
+            product_name=products[line.product_id].name,
+            sku=products[line.product_id].sku,
+            unit_price=products[line.product_id].price,
+            quantity=line.quantity,
+        )
+        for line in lines
+    )
+    units = sum(line.quantity for line in lines)
+    record_order_event(
+        order=order, kind="created", to_status=order.status, message=f"Order placed; {units} unit(s) reserved."
+    )
+    cart.checked_out_at = timezone.now()
+    cart.order = order
+    cart.save(update_fields=["checked_out_at", "order", "updated_at"])
+    return order
+
+
+def create_checkout_session(*, order: Order, success_url: str | None = None, cancel_url: str | None = None):
+    lines = list(order.lines.all())
+    # From the order, not the clock: a retry under the same idempotency key must send the same parameters,
+    # or Stripe refuses it (idempotency_error) instead of answering the session it already made.
+    expires_at = order.created_at.replace(microsecond=0) + CHECKOUT_SESSION_LIFETIME
+    params = {
+        "mode": "payment",
+        "line_items": [
+            {
+                "price_data": {
+                    "currency": order.currency.lower(),
+                    "unit_amount": to_minor_units(line.unit_price, order.currency),
+                    "product_data": {"name": line.product_name},
+                },
+                "quantity": line.quantity,
+            }
+            for line in lines
+        ],
+        "client_reference_id": order.number,
+        "customer_email": order.email,
+        "success_url": success_url or f"{settings.SITE_URL}/checkout/success/?session_id={{CHECKOUT_SESSION_ID}}",
+        "cancel_url": cancel_url or f"{settings.SITE_URL}/checkout/cancel/?order={order.token}",
+        "expires_at": int(expires_at.timestamp()),
+        "shipping_address_collection": {
+            "allowed_countries": list(getattr(settings, "SHOP_SHIPPING_COUNTRIES", ["US"]))
+        },
+        "metadata": {"order_number": order.number},
+    }
+    return get_stripe_client().v1.checkout.sessions.create(
+        params=params, options={"idempotency_key": order.idempotency_key("checkout-session")}
+    )
+
+
+def start_checkout(
+    *, cart: Cart, email: str, success_url: str | None = None, cancel_url: str | None = None
+) -> CheckoutResult:
+    """Reserve the cart's units in a new order, then open a Stripe Checkout Session for it.
+
+    Raises CheckoutError (empty_cart, out_of_stock, product_unavailable, invalid_email, cart_checked_out,
+    payment_unavailable). If Stripe cannot be reached the order is cancelled, its stock released and the
+    cart reopened, so the customer can simply try again.
+    """
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise CheckoutError("invalid_email", "Enter a valid email address, like name@example.com.") from None
+    order = reserve_cart(cart=cart, email=email)
+    # Stripe is called outside the reservation's transaction: a slow Stripe never holds product locks.
+    try:
+        session = create_checkout_session(order=order, success_url=success_url, cancel_url=cancel_url)
+    except stripe.StripeError as exc:
+        logger.error("creating a checkout session for %s failed: %s", order.number, loggable(exc))
+        with transaction.atomic():
+            locked = Order.objects.select_for_update().get(pk=order.pk)
+            transition_order(
+                order=locked, to_status=Order.Status.CANCELLED, message="Stripe could not open a checkout session."
+            )
+            Cart.objects.filter(pk=cart.pk).update(checked_out_at=None, order=None)
+        raise CheckoutError(
+            "payment_unavailable", "Payment is unavailable right now; nothing was charged. Try again shortly.", 503
+        ) from None
+    order.checkout_session_id = session.id
+    order.checkout_url = session.url or ""
+    order.checkout_expires_at = datetime.fromtimestamp(session.expires_at, tz=UTC) if session.expires_at else None
+    order.save(update_fields=["checkout_session_id", "checkout_url", "checkout_expires_at", "updated_at"])
+    logger.info("order %s opened checkout session for %s", order.number, mask_email(email))
+    return CheckoutResult(order=order, checkout_url=order.checkout_url, session_id=session.id)

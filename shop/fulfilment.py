@@ -1,0 +1,137 @@
+"""Fulfilment: one idempotent function, keyed by the Checkout Session, brings its order in line with
+the session (paid, awaiting a delayed payment, or cancelled). The webhook, the success page and
+reconciliation all call it."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from payments.client import as_dict, get_stripe_client, id_of
+from payments.events import apply_deferred_events
+from payments.money import from_minor_units, to_minor_units
+from shop.history import record_order_event
+from shop.models import Order
+from shop.orders import flag_order, transition_order
+from shop.stock import reserve_stock_again
+
+Status = Order.Status
+
+
+def find_order_for_session(session: dict) -> Order | None:
+    """The session's order, locked (call inside a transaction)."""
+    order = Order.objects.select_for_update().filter(checkout_session_id=session.get("id")).first()
+    if order is None:
+        number = session.get("client_reference_id") or (session.get("metadata") or {}).get("order_number")
+        if number:
+            order = Order.objects.select_for_update().filter(number=number).first()
+    return order
+
+
+def fulfil_checkout_session(
+    *, session_id: str, session: dict | None = None, stripe_event_id: str = "", source: str = "success_page"
+) -> Order | None:
+    """Bring the order of Checkout Session `session_id` in line with the session. Idempotent; called by the
+    webhook (with the event's session) and by the success page and reconciliation (which retrieve it).
+    Returns the order, or None when no order has this session."""
+    if session is None:
+        session = as_dict(get_stripe_client().v1.checkout.sessions.retrieve(session_id))
+    with transaction.atomic():
+        order = find_order_for_session(session)
+        if order is None:
+            return None
+        apply_checkout_session(order=order, session=session, stripe_event_id=stripe_event_id, source=source)
+    return order
+
+
+def apply_checkout_session(*, order: Order, session: dict, stripe_event_id: str = "", source: str = "") -> None:
+    """The effects of a session's state on its (locked) order."""
+    if not order.checkout_session_id and session.get("id"):
+        order.checkout_session_id = session["id"]
+        order.save(update_fields=["checkout_session_id", "updated_at"])
+    status = session.get("status")
+    if status == "complete":
+        store_customer_details(order, session)
+        if session.get("payment_status") in ("paid", "no_payment_required"):
+            _mark_paid(order, session, stripe_event_id, source)
+        elif order.status == Status.PENDING_PAYMENT and not order.events.filter(kind="awaiting_payment").exists():
+            record_order_event(
+                order=order,
+                kind="awaiting_payment",
+                message="Checkout completed with a delayed payment method; waiting for the payment to clear.",
+                stripe_event_id=stripe_event_id,
+            )
+        apply_deferred_events(payment_intent_id=order.payment_intent_id)
+    elif status == "expired" and order.status == Status.PENDING_PAYMENT:
+        transition_order(
+            order=order, to_status=Status.CANCELLED, stripe_event_id=stripe_event_id, message="Checkout session expired."
+        )
+
+
+def apply_failed_payment(*, order: Order, session: dict, stripe_event_id: str) -> None:
+    """A delayed payment method failed: the (locked) order is cancelled and its units go back."""
+    store_customer_details(order, session)
+    if order.status == Status.PENDING_PAYMENT:
+        transition_order(
+            order=order, to_status=Status.CANCELLED, stripe_event_id=stripe_event_id, message="The delayed payment failed."
+        )
+
+
+def store_customer_details(order: Order, session: dict) -> None:
+    customer = session.get("customer_details") or {}
+    shipping = (session.get("collected_information") or {}).get("shipping_details") or session.get("shipping_details")
+    fields = []
+    payment_intent_id = id_of(session.get("payment_intent"))
+    if payment_intent_id and order.payment_intent_id != payment_intent_id:
+        order.payment_intent_id = payment_intent_id
+        fields.append("payment_intent_id")
+    name = (shipping or {}).get("name") or customer.get("name") or ""
+    if name and not order.customer_name:
+        order.customer_name = name[:200]
+        fields.append("customer_name")
+    address = (shipping or {}).get("address") or customer.get("address")
+    if address and not order.shipping_address:
+        order.shipping_address = {k: v for k, v in address.items() if v}
+        fields.append("shipping_address")
+    if fields:
+        order.save(update_fields=[*fields, "updated_at"])
+
+
+def _mark_paid(order: Order, session: dict, stripe_event_id: str, source: str) -> None:
+    expected = to_minor_units(order.total, order.currency)
+    amount, currency = session.get("amount_total"), str(session.get("currency") or "").lower()
+    if amount != expected or currency != order.currency.lower():
+        shown = from_minor_units(amount, currency or order.currency) if isinstance(amount, int) else amount
+        paid = f"{shown} {currency.upper()}"
+        flag_order(
+            order=order,
+            stripe_event_id=stripe_event_id,
+            reason=f"Stripe reports {paid} paid but the order totals {order.total} {order.currency}: not marked paid.",
+        )
+        return
+    if order.status == Status.PENDING_PAYMENT:
+        via = f" (seen by the {source.replace('_', ' ')})" if source and not stripe_event_id else ""
+        transition_order(
+            order=order, to_status=Status.PAID, stripe_event_id=stripe_event_id, message=f"Payment received{via}."
+        )
+    elif order.status == Status.CANCELLED:
+        _mark_cancelled_order_paid(order, stripe_event_id)
+
+
+def _mark_cancelled_order_paid(order: Order, stripe_event_id: str) -> None:
+    # Paid after we cancelled it (the session expired or staff cancelled it while the customer was paying).
+    # The customer has paid: sell them the units if they are still on hand, otherwise a person refunds.
+    if reserve_stock_again(order=order):
+        transition_order(
+            order=order,
+            to_status=Status.PAID,
+            stripe_event_id=stripe_event_id,
+            message="Payment received after the order was cancelled; its units were reserved again.",
+        )
+        return
+    if order.paid_at is None:
+        order.paid_at = timezone.now()  # the money is in: staff may refund this cancelled order
+        order.save(update_fields=["paid_at", "updated_at"])
+    flag_order(
+        order=order,
+        stripe_event_id=stripe_event_id,
+        reason="Payment received for a cancelled order whose units are no longer in stock: refund it.",
+    )

@@ -1,0 +1,119 @@
+"""The order's status machine: the one place that changes an order's status.
+
+`transition_order` checks each move against ALLOWED_TRANSITIONS, records it as an order event with
+its actor, and runs its consequences (stock released, emails and announcements after commit).
+"""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import Refusal
+from core.redaction import loggable
+from shop.emails import deliver_order_email
+from shop.history import record_order_event
+from shop.models import Order, OrderEvent
+from shop.signals import order_paid, order_refunded
+from shop.stock import release_stock
+
+logger = logging.getLogger(__name__)
+Status = Order.Status
+ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+    Status.PENDING_PAYMENT: {Status.PAID, Status.CANCELLED},
+    Status.PAID: {Status.SHIPPED, Status.PARTIALLY_REFUNDED, Status.REFUNDED},
+    Status.SHIPPED: {Status.PARTIALLY_REFUNDED, Status.REFUNDED},
+    Status.PARTIALLY_REFUNDED: {Status.REFUNDED},
+    Status.REFUNDED: set(),
+    # Only when a payment arrives after the cancellation and the units could be reserved again (fulfilment).
+    Status.CANCELLED: {Status.PAID},
+}
+REFUNDABLE_STATUSES = (Status.PAID, Status.SHIPPED, Status.PARTIALLY_REFUNDED)
+
+
+class OrderError(Refusal):
+    """An order change refused (a refund too large, a cancel after payment, …)."""
+
+
+class CheckoutError(OrderError):
+    """A checkout refused (empty cart, out of stock, Stripe unreachable, …)."""
+
+
+class IllegalTransition(OrderError):
+    """A status move the status machine does not allow."""
+
+
+def transition_order(
+    *, order: Order, to_status: str, user=None, stripe_event_id: str = "", message: str = ""
+) -> OrderEvent:
+    """Move `order` to `to_status` if the status machine allows it, record who did it, and run the
+    transition's consequences. Call inside a transaction with the order row locked (`select_for_update`)."""
+    from_status = order.status
+    if to_status not in ALLOWED_TRANSITIONS[from_status]:
+        raise IllegalTransition(
+            "illegal_transition",
+            f"Order {order.number} is {order.get_status_display().lower()}; it cannot become "
+            f"{Status(to_status).label.lower()}.",
+            409,
+        )
+    if from_status == Status.CANCELLED and order.stock_released_at is not None:
+        raise IllegalTransition(
+            "illegal_transition", f"Order {order.number} gave its units back to stock; reserve them first.", 409
+        )
+    order.status = to_status
+    fields = ["status", "updated_at"]
+    if to_status == Status.PAID:
+        order.paid_at = timezone.now()
+        fields.append("paid_at")
+    elif to_status == Status.SHIPPED:
+        order.shipped_at = timezone.now()
+        fields.append("shipped_at")
+    elif to_status == Status.CANCELLED:
+        release_stock(order=order)
+    order.save(update_fields=fields)
+    event = record_order_event(
+        order=order,
+        kind="transition",
+        message=message,
+        user=user,
+        stripe_event_id=stripe_event_id,
+        from_status=from_status,
+        to_status=to_status,
+    )
+    _after_commit(order.pk, to_status)
+    return event
+
+
+def _after_commit(order_id: int, to_status: str) -> None:
+    if to_status == Status.PAID:
+        transaction.on_commit(lambda: _announce_paid(order_id))
+    elif to_status == Status.SHIPPED:
+        transaction.on_commit(lambda: deliver_order_email(order_id=order_id, kind="shipped"))
+    elif to_status == Status.REFUNDED:
+        transaction.on_commit(lambda: _announce_refunded(order_id))
+
+
+def flag_order(*, order: Order, reason: str, stripe_event_id: str = "", user=None) -> None:
+    """Ask a person to look at the order; the same reason is recorded once."""
+    if reason in order.attention_reason:
+        return
+    order.needs_attention = True
+    order.attention_reason = f"{order.attention_reason}\n{reason}".strip()
+    order.save(update_fields=["needs_attention", "attention_reason", "updated_at"])
+    record_order_event(order=order, kind="flagged", message=reason, stripe_event_id=stripe_event_id, user=user)
+    logger.warning("order %s flagged: %s", order.number, reason)
+
+
+def _announce_paid(order_id: int) -> None:
+    order = Order.objects.get(pk=order_id)
+    deliver_order_email(order_id=order_id, kind="confirmation", order=order)
+    for receiver, result in order_paid.send_robust(sender=Order, order=order):
+        if isinstance(result, Exception):
+            logger.error("order_paid receiver %r failed for %s: %s", receiver, order.number, loggable(result))
+
+
+def _announce_refunded(order_id: int) -> None:
+    order = Order.objects.get(pk=order_id)
+    for receiver, result in order_refunded.send_robust(sender=Order, order=order):
+        if isinstance(result, Exception):
+            logger.error("order_refunded receiver %r failed for %s: %s", receiver, order.number, loggable(result))

@@ -1,0 +1,74 @@
+"""Reconciliation: what a lost webhook would leave wrong, put right by asking Stripe.
+
+Run by the beat task and by `manage.py reconcile_stripe`.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+import stripe
+from django.db import transaction
+from django.utils import timezone
+
+from core.redaction import loggable
+from payments.client import as_dict, get_stripe_client
+from payments.events import deferred_events, failed_events, retry_events
+from shop.checkout import CHECKOUT_SESSION_LIFETIME
+from shop.fulfilment import fulfil_checkout_session
+from shop.models import Order
+from shop.orders import transition_order
+
+logger = logging.getLogger(__name__)
+Status = Order.Status
+RECONCILE_GRACE = timedelta(minutes=5)  # let Stripe's own expiry event arrive first
+ORDER_BATCH = 500
+
+
+def _settle_with_stripe(order: Order) -> None:
+    if not order.checkout_session_id:
+        with transaction.atomic():
+            locked = Order.objects.select_for_update().get(pk=order.pk)
+            if locked.status == Status.PENDING_PAYMENT:
+                transition_order(order=locked, to_status=Status.CANCELLED, message="No checkout session was ever opened.")
+        return
+    client = get_stripe_client()
+    session = as_dict(client.v1.checkout.sessions.retrieve(order.checkout_session_id))
+    if session.get("status") == "open":
+        try:
+            session = as_dict(client.v1.checkout.sessions.expire(order.checkout_session_id))
+        except stripe.InvalidRequestError:
+            # No longer open: the customer finished paying between our two calls. Look again.
+            session = as_dict(client.v1.checkout.sessions.retrieve(order.checkout_session_id))
+    fulfil_checkout_session(session_id=order.checkout_session_id, session=session, source="reconciliation")
+
+
+def reconcile_pending_orders(*, now: datetime | None = None) -> dict[str, int]:
+    """Ask Stripe about `pending_payment` orders past their session's expiry, so a webhook lost for
+    good neither strands stock nor loses a paid order. Also retries failed Stripe events."""
+    now = now or timezone.now()
+    counts = {"checked": 0, "paid": 0, "cancelled": 0, "events_retried": 0, "errors": 0}
+    stale = Order.objects.filter(status=Status.PENDING_PAYMENT, checkout_expires_at__lt=now - RECONCILE_GRACE)
+    no_session = Order.objects.filter(
+        status=Status.PENDING_PAYMENT, checkout_session_id="", created_at__lt=now - CHECKOUT_SESSION_LIFETIME
+    )
+    for order in (stale | no_session).order_by("pk")[:ORDER_BATCH]:
+        counts["checked"] += 1
+        try:
+            _settle_with_stripe(order)
+        except stripe.StripeError as exc:
+            counts["errors"] += 1
+            logger.error("reconciling order %s failed: %s", order.number, loggable(exc))
+            continue
+        order.refresh_from_db(fields=["status"])
+        if order.status == Status.PAID:
+            counts["paid"] += 1
+        elif order.status == Status.CANCELLED:
+            counts["cancelled"] += 1
+    # Failed events; and refunds deferred while their order's payment was being recorded concurrently (each
+    # looked for the other before it committed), now that the order knows its payment intent.
+    known_intents = Order.objects.exclude(payment_intent_id="").values("payment_intent_id")
+    for events in (failed_events(), deferred_events(payment_intent_ids=known_intents)):
+        retried, failed = retry_events(events)
+        counts["events_retried"] += retried
+        counts["errors"] += failed
+    return counts

@@ -1,0 +1,161 @@
+"""Refunds: staff refunds through Stripe, and every refund Stripe reports (the dashboard's too),
+one row per Stripe refund id; the order's refund status is derived from their sum."""
+
+from decimal import Decimal
+
+import stripe
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from payments.client import as_dict, get_stripe_client, id_of
+from payments.money import currency_exponent, from_minor_units, is_payable_amount, to_minor_units
+from shop.history import record_order_event
+from shop.models import Order, Refund
+from shop.orders import ALLOWED_TRANSITIONS, REFUNDABLE_STATUSES, OrderError, flag_order, transition_order
+
+Status = Order.Status
+
+
+def _sync_refund_status(order: Order, *, user=None, stripe_event_id: str = "") -> None:
+    refunded = order.amount_refunded
+    if refunded <= 0:
+        return
+    target = Status.REFUNDED if refunded >= order.total else Status.PARTIALLY_REFUNDED
+    if order.status == target:
+        return
+    if order.status in REFUNDABLE_STATUSES and target in ALLOWED_TRANSITIONS[order.status]:
+        transition_order(
+            order=order,
+            to_status=target,
+            user=user,
+            stripe_event_id=stripe_event_id,
+            message=f"{refunded} {order.currency} refunded in total.",
+        )
+    elif order.status == Status.PENDING_PAYMENT or (order.status == Status.CANCELLED and order.paid_at is None):
+        flag_order(
+            order=order,
+            stripe_event_id=stripe_event_id,
+            reason=f"Stripe reports a refund of {refunded} {order.currency}.",
+        )
+
+
+def _refunds_of_charge(charge: dict) -> list[dict]:
+    """Every refund of the charge, each with its Stripe id. The pinned API version no longer embeds the list
+    in the charge (older ones embed the first page), so it is asked for; a Stripe error is raised, which leaves
+    the event failed and retried, rather than recording refunds under made-up ids that a later list would
+    count a second time."""
+    embedded = charge.get("refunds")
+    if isinstance(embedded, dict) and isinstance(embedded.get("data"), list) and not embedded.get("has_more"):
+        return embedded["data"]
+    charge_id = id_of(charge.get("id"))
+    if not charge_id:
+        return []
+    found = get_stripe_client().v1.refunds.list(params={"charge": charge_id, "limit": 100})
+    return [as_dict(item) for item in found.auto_paging_iter()]
+
+
+def _record_listed_refunds(order: Order, listed: list[dict], currency: str, stripe_event_id: str) -> None:
+    for item in listed:
+        refund, created = Refund.objects.get_or_create(
+            stripe_refund_id=item["id"],
+            defaults={
+                "order": order,
+                "amount": from_minor_units(item["amount"], currency),
+                "currency": currency.upper(),
+                "status": item.get("status") or "succeeded",
+            },
+        )
+        if created:
+            record_order_event(
+                order=order,
+                kind="refund",
+                stripe_event_id=stripe_event_id,
+                message=f"Refund {refund.stripe_refund_id}: {refund.amount} {refund.currency}.",
+            )
+        elif item.get("status") and refund.status != item["status"]:
+            refund.status = item["status"]
+            refund.save(update_fields=["status", "updated_at"])
+
+
+def apply_charge_refunded(*, order: Order, charge: dict, stripe_event_id: str = "") -> None:
+    """Record every refund the charge lists (one row each, by Stripe id), then derive the order's state.
+    Refunds made in the Stripe dashboard arrive here too."""
+    currency = (charge.get("currency") or order.currency).lower()
+    _record_listed_refunds(order, _refunds_of_charge(charge), currency, stripe_event_id)
+    # Newer API versions do not embed the refunds list; the charge's cumulative total still tells the truth.
+    reported = from_minor_units(charge.get("amount_refunded") or 0, currency)
+    known = order.amount_refunded
+    if reported > known:
+        Refund.objects.get_or_create(
+            stripe_refund_id=f"{charge.get('id')}:unlisted:{charge.get('amount_refunded')}",
+            defaults={"order": order, "amount": reported - known, "currency": currency.upper(), "status": "succeeded"},
+        )
+        record_order_event(
+            order=order,
+            kind="refund",
+            stripe_event_id=stripe_event_id,
+            message=f"Refund of {reported - known} reported by Stripe.",
+        )
+    _sync_refund_status(order, stripe_event_id=stripe_event_id)
+
+
+def is_refundable(order: Order) -> bool:
+    """Paid and not wholly refunded, or cancelled after its payment arrived (flagged for a refund)."""
+    paid_then_cancelled = order.status == Status.CANCELLED and order.paid_at is not None
+    return bool(order.payment_intent_id) and (order.status in REFUNDABLE_STATUSES or paid_then_cancelled)
+
+
+def _refund_amount(order: Order, amount: Decimal | None) -> Decimal:
+    """The amount to refund (default: all that is left), or OrderError when it cannot be."""
+    remaining = order.total - order.amount_refunded
+    amount = remaining if amount is None else Decimal(amount)
+    smallest = Decimal(1).scaleb(-min(currency_exponent(order.currency), 2))
+    if amount < smallest or amount > remaining:
+        raise OrderError("invalid_amount", f"Refund between {smallest} and {remaining} {order.currency}.")
+    if not is_payable_amount(amount, order.currency):
+        raise OrderError("invalid_amount", f"{order.currency} amounts have no fractions smaller than {smallest}.")
+    return amount
+
+
+def refund_order(*, order: Order, amount: Decimal | None = None, user) -> Refund:
+    """Refund `amount` (default: all that is left) through Stripe. Needs the `shop.refund_order` permission."""
+    if user is None or not user.has_perm("shop.refund_order"):
+        raise PermissionDenied("Refunds need the 'Can refund orders through Stripe' permission.")
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if not is_refundable(order):
+            raise OrderError(
+                "not_refundable",
+                f"Order {order.number} is {order.get_status_display().lower()}: nothing to refund.",
+                409,
+            )
+        amount = _refund_amount(order, amount)
+        minor = to_minor_units(amount, order.currency)
+        sequence = order.refunds.count()
+        try:
+            result = get_stripe_client().v1.refunds.create(
+                params={
+                    "payment_intent": order.payment_intent_id,
+                    "amount": minor,
+                    "metadata": {"order_number": order.number},
+                },
+                options={"idempotency_key": order.idempotency_key(f"refund-{sequence}-{minor}")},
+            )
+        except stripe.StripeError as exc:
+            raise OrderError("refund_failed", f"Stripe refused the refund: {exc.user_message or exc}", 502) from None
+        refund, created = Refund.objects.get_or_create(
+            stripe_refund_id=result.id,
+            defaults={
+                "order": order,
+                "amount": amount,
+                "currency": order.currency,
+                "status": result.status or "pending",
+                "created_by": user,
+            },
+        )
+        if created:
+            record_order_event(
+                order=order, kind="refund", user=user, message=f"Refund {result.id}: {amount} {order.currency}."
+            )
+        _sync_refund_status(order, user=user)
+    return refund
