@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from bench.common import database_url, throwaway_database
-from shop.stripe_emulator.emulator import DEFAULT_PAYER
+from stripe_emulator.payer import DEFAULT_PAYER
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -94,7 +94,7 @@ def shop_server(db_name: str, workers: int, threads: int):
             subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
             subprocess.run([PYTHON, "manage.py", "shell", "-c", SEED], cwd=ROOT, env=env, check=True)
             emulator = subprocess.Popen(
-                [PYTHON, "-m", "shop.stripe_emulator", "--host", "127.0.0.1", "--port", str(emulator_port)]
+                [PYTHON, "-m", "stripe_emulator", "--host", "127.0.0.1", "--port", str(emulator_port)]
                 + ["--webhook-secret", WEBHOOK_SECRET],
                 cwd=ROOT,
                 env=env,

@@ -29,7 +29,7 @@ from bench.shop_harness import (
     request,
     shop_server,
 )
-from shop.stripe_emulator import sign_payload
+from stripe_emulator import sign_payload
 
 
 def event_for(session: dict, index: int) -> dict:

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.stripe_emulator_smoke [--clients 4] [--seconds 5]
 
-Starts `python -m shop.stripe_emulator --quiet` on a free 127.0.0.1 port, then, with
+Starts `python -m stripe_emulator --quiet` on a free 127.0.0.1 port, then, with
 `--clients` processes for `--seconds` each: a loop of GET /health on one keep-alive
 connection (the trivial answer), and a loop of `client.v1.checkout.sessions.create`
 through the real stripe library (form encoding, idempotency key, JSON parsing).
@@ -78,7 +78,7 @@ def main() -> None:
     args = parser.parse_args()
 
     emulator = subprocess.Popen(
-        [sys.executable, "-m", "shop.stripe_emulator", "--port", "0", "--quiet"],
+        [sys.executable, "-m", "stripe_emulator", "--port", "0", "--quiet"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

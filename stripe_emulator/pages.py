@@ -10,8 +10,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from .emulator import prefilled_payer
 from .objects import format_amount
+from .payer import prefilled_payer
 
 STYLE = """
 *{box-sizing:border-box}

@@ -1,4 +1,4 @@
-"""`python -m shop.stripe_emulator --port 12111 --webhook-url URL --webhook-secret whsec_...`"""
+"""`python -m stripe_emulator --port 12111 --webhook-url URL --webhook-secret whsec_...`"""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ import signal
 import sys
 import threading
 
-from .emulator import DEFAULT_API_VERSION, StripeEmulator
+from .emulator import StripeEmulator
+from .objects import DEFAULT_API_VERSION
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m shop.stripe_emulator", description="A local Stripe emulator.")
+    parser = argparse.ArgumentParser(prog="python -m stripe_emulator", description="A local Stripe emulator.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=12111)
     parser.add_argument(

@@ -15,18 +15,17 @@ import secrets
 from html import escape
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from .core import EmulatorCore
 from .forms import FormError, decode_form
 from .objects import new_id
-from .page import render_not_found, render_pay_page, render_status_page, success_url
-from .params import EMAIL, StripeError
+from .pages import render_not_found, render_pay_page, render_status_page, success_url
+from .params import StripeError
+from .payer import PAYER_FIELDS, payer_problem
 
-if TYPE_CHECKING:
-    from .emulator import StripeEmulator
-
-logger = logging.getLogger("shop.stripe_emulator")
+logger = logging.getLogger("stripe_emulator")
 
 MAX_BODY = 1024 * 1024
 _SESSION = r"/v1/checkout/sessions/(?P<id>[^/]+)"
@@ -43,7 +42,6 @@ ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("GET", re.compile(r"^/v1/charges/(?P<id>[^/]+)$"), "retrieve_charge"),
     ("GET", re.compile(r"^/v1/events/(?P<id>[^/]+)$"), "retrieve_event"),
 ]
-PAYER_FIELDS = ("email", "name", "line1", "line2", "city", "state", "postal_code", "country")
 
 
 class EmulatorServer(ThreadingHTTPServer):
@@ -51,7 +49,7 @@ class EmulatorServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 256
 
-    def __init__(self, address: tuple[str, int], emulator: StripeEmulator) -> None:
+    def __init__(self, address: tuple[str, int], emulator: EmulatorCore) -> None:
         self.emulator = emulator
         super().__init__(address, EmulatorHandler)
 
@@ -85,7 +83,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         self._handle("PATCH")
 
     @property
-    def emulator(self) -> StripeEmulator:
+    def emulator(self) -> EmulatorCore:
         return self.server.emulator
 
     def _read_body(self) -> bytes:
@@ -343,7 +341,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             return
         values = {name: form.get(name, "").strip() for name in PAYER_FIELDS}
         values["country"] = values["country"].upper()
-        problem = _payer_problem(values)
+        problem = payer_problem(values)
         if problem:
             self._show(session, values=values, error=problem, status=400)
             return
@@ -379,14 +377,3 @@ class EmulatorHandler(BaseHTTPRequestHandler):
                     '<p class="status"', f'<p class="error" role="alert">{escape(error)}</p>\n<p class="status"', 1
                 )
         self._send_html(status, html)
-
-
-def _payer_problem(values: dict[str, str]) -> str | None:
-    if not EMAIL.match(values["email"]):
-        return "Enter a valid email address."
-    for name, label in (("name", "full name"), ("line1", "address"), ("city", "city"), ("postal_code", "postal code")):
-        if not values[name]:
-            return f"Enter your {label}."
-    if not re.match(r"^[A-Z]{2}$", values["country"]):
-        return "Enter the country as a two-letter code, such as US."
-    return None

@@ -1,5 +1,5 @@
-"""Stripe's request parameters as the emulator checks them: which names exist,
-what each must hold, and the Stripe-shaped refusal (`StripeError`) when not.
+"""The parameters of POST /v1/checkout/sessions: which names Stripe accepts, what the
+line items, shipping options, countries and expiry must hold, all checked in Stripe's order.
 """
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import re
 from typing import Any
 
 from .objects import new_id
+from .params import EMAIL, StripeError, integer_param, metadata_param, string_param, url_param
 
 MAX_EXPIRY_SECONDS = 24 * 60 * 60
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 COUNTRY = re.compile(r"^[A-Z]{2}$")
 CURRENCY = re.compile(r"^[a-z]{3}$")
 
@@ -73,108 +73,6 @@ SESSION_CREATE_PARAMS = frozenset(
         "wallet_options",
     }
 )
-REFUND_CREATE_PARAMS = frozenset(
-    {
-        "amount",
-        "charge",
-        "currency",
-        "customer",
-        "expand",
-        "instructions_email",
-        "metadata",
-        "origin",
-        "payment_intent",
-        "reason",
-        "refund_application_fee",
-        "reverse_transfer",
-    }
-)
-REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
-
-
-class StripeError(Exception):
-    """A refusal shaped like Stripe's: `{"error": {"type", "message", "code", "param"}}`."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int = 400,
-        type: str = "invalid_request_error",  # noqa: A002 - Stripe's field name
-        code: str | None = None,
-        param: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.type = type
-        self.code = code
-        self.param = param
-
-    def body(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"type": self.type, "message": self.message}
-        if self.code:
-            error["code"] = self.code
-            error["doc_url"] = f"https://stripe.com/docs/error-codes/{self.code.replace('_', '-')}"
-        if self.param:
-            error["param"] = self.param
-        return {"error": error}
-
-
-def no_such(kind: str, object_id: str, *, status: int = 404, param: str | None = "id") -> StripeError:
-    return StripeError(f"No such {kind}: '{object_id}'", status=status, code="resource_missing", param=param)
-
-
-def string_param(params: dict[str, Any], name: str) -> str | None:
-    value = params.get(name)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise StripeError(f"Invalid string: {name} must be a string.", code="parameter_invalid_string", param=name)
-    return value
-
-
-def url_param(params: dict[str, Any], name: str) -> str | None:
-    value = string_param(params, name)
-    if value is not None and (
-        not value.startswith(("http://", "https://"))
-        or len(value) > 5000
-        or any(ord(ch) <= 32 or ord(ch) == 127 for ch in value)  # it ends up in a Location header
-    ):
-        raise StripeError(f"Not a valid URL: {name}", code="url_invalid", param=name)
-    return value
-
-
-def integer_param(params: dict[str, Any], name: str, *, param: str | None = None) -> int | None:
-    value = params.get(name)
-    if value is None or value == "":
-        return None
-    try:
-        if isinstance(value, (dict, list)):
-            raise ValueError
-        return int(str(value))
-    except ValueError:
-        raise StripeError(f"Invalid integer: {value}", code="parameter_invalid_integer", param=param or name) from None
-
-
-def metadata_param(raw: Any, param: str) -> dict[str, str]:
-    if raw is None or raw == "":
-        return {}
-    if not isinstance(raw, dict):
-        raise StripeError("Invalid object", param=param)
-    if len(raw) > 50:
-        raise StripeError("Metadata can have at most 50 keys.", param=param)
-    result = {}
-    for key, value in raw.items():
-        if not isinstance(value, str):
-            raise StripeError(f"Invalid metadata value for {key!r}: must be a string.", param=f"{param}[{key}]")
-        if len(key) > 40 or len(value) > 500:
-            raise StripeError(
-                "Metadata keys are at most 40 and values at most 500 characters.", param=f"{param}[{key}]"
-            )
-        if value != "":  # an empty value unsets the key
-            result[key] = value
-    return result
 
 
 def allowed_countries_param(raw: Any) -> list[str] | None:
@@ -318,3 +216,62 @@ def line_items_param(raw: Any, default_currency: Any) -> tuple[list[dict[str, An
         )
     assert currency is not None
     return items, currency
+
+
+def session_create_options(params: dict[str, Any], now: int) -> dict[str, Any]:
+    """The checked parameters of POST /v1/checkout/sessions, refused in the order Stripe checks them."""
+    for name in params:
+        if name not in SESSION_CREATE_PARAMS:
+            raise StripeError(f"Received unknown parameter: {name}", param=name)
+    mode = string_param(params, "mode")
+    if mode is None:
+        raise StripeError("Missing required param: mode.", code="parameter_missing", param="mode")
+    if mode != "payment":
+        raise StripeError(
+            f"The emulator supports mode=payment only, not {mode!r}.", code="parameter_invalid", param="mode"
+        )
+    success_url = url_param(params, "success_url")
+    cancel_url = url_param(params, "cancel_url")
+    customer_email = string_param(params, "customer_email")
+    if customer_email is not None and not EMAIL.match(customer_email):
+        raise StripeError(f"Invalid email address: {customer_email}", code="email_invalid", param="customer_email")
+    client_reference_id = string_param(params, "client_reference_id")
+    if client_reference_id is not None and len(client_reference_id) > 200:
+        raise StripeError(
+            "client_reference_id may be at most 200 characters.",
+            code="parameter_invalid_string_too_long",
+            param="client_reference_id",
+        )
+    metadata = metadata_param(params.get("metadata"), "metadata")
+    payment_intent_data = params.get("payment_intent_data") or {}
+    if not isinstance(payment_intent_data, dict):
+        raise StripeError("Invalid object", param="payment_intent_data")
+    pi_metadata = metadata_param(payment_intent_data.get("metadata"), "payment_intent_data[metadata]")
+    allowed_countries = allowed_countries_param(params.get("shipping_address_collection"))
+    expires_at = integer_param(params, "expires_at")
+    if expires_at is None:
+        expires_at = now + MAX_EXPIRY_SECONDS
+    elif not now < expires_at <= now + MAX_EXPIRY_SECONDS + 60:
+        # Real Stripe also wants it at least 30 minutes ahead; the emulator lets tests use seconds.
+        raise StripeError(
+            "The `expires_at` timestamp must be in the future and less than 24 hours from Checkout Session creation.",
+            code="parameter_invalid_integer",
+            param="expires_at",
+        )
+    items, currency = line_items_param(params.get("line_items"), params.get("currency"))
+    return {
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "customer_email": customer_email,
+        "client_reference_id": client_reference_id,
+        "metadata": metadata,
+        "pi_metadata": pi_metadata,
+        "allowed_countries": allowed_countries,
+        "expires_at": expires_at,
+        "line_items": items,
+        "currency": currency,
+        "shipping_amount": shipping_amount_param(params.get("shipping_options"), currency),
+        "billing_address_collection": string_param(params, "billing_address_collection"),
+        "locale": string_param(params, "locale"),
+        "submit_type": string_param(params, "submit_type"),
+    }
