@@ -5,9 +5,12 @@ WORKDIR /app
 
 COPY pyproject.toml constraints.txt ./
 COPY hodhod ./hodhod
+COPY core ./core
+COPY payments ./payments
 COPY shop ./shop
 COPY programs ./programs
 COPY content ./content
+COPY stripe_emulator ./stripe_emulator
 RUN pip install -c constraints.txt .
 
 COPY . .

@@ -30,7 +30,7 @@ from bench.common import configure_django
 def _run_sink(port_queue, stop_event, count) -> None:
     import logging
 
-    from tests.fixtures.mail import SmtpSink
+    from bench.smtp_sink import SmtpSink
 
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     sink = SmtpSink()

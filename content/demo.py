@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from content.models import Article, FaqCategory, FaqEntry, FurtherReading, Tag
+from shop.models import Product
 
 ARTICLE_SLUG = "weak-feet-and-back-pain"
 
@@ -157,8 +158,6 @@ TAGS = [("Back pain", "back-pain"), ("Foot health", "foot-health"), ("Exercise",
 
 
 def _foosfoot():
-    from shop.models import Product
-
     return Product.objects.filter(slug="foosfoot").first() or Product.objects.filter(name__icontains="foosfoot").first()
 
 

@@ -43,7 +43,7 @@ class ProductSitemap(Sitemap):
     priority = 0.8
 
     def items(self):
-        return Product.objects.filter(is_active=True).only("slug").order_by("position", "pk")
+        return Product.objects.on_sale().only("slug").order_by("position", "pk")
 
 
 SITEMAPS = {"blog": ArticleSitemap, "pages": PageSitemap, "products": ProductSitemap}

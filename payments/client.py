@@ -10,6 +10,7 @@ from django.dispatch import receiver
 STRIPE_API_VERSION = "2026-10-28.endive"  # pinned: the shapes the shop reads are those of this version
 MAX_NETWORK_RETRIES = 2  # Stripe's client retries idempotent-keyed calls on network errors and 409/5xx
 
+
 @cache
 def get_stripe_client() -> stripe.StripeClient:
     kwargs = {}

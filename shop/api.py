@@ -1,4 +1,4 @@
-"""The shop's JSON API (DESIGN.md): catalog, carts by token, checkout, order status by token.
+"""The shop's JSON API (the README's contract): catalog, carts by token, checkout, order status by token.
 
 Views stay thin: validate with a serializer, call one service or selector, answer.
 """
@@ -14,6 +14,7 @@ from core.errors import NotFound, Refusal
 from shop.carts import add_to_cart, create_cart, get_cart_by_token, remove_line, set_line_quantity
 from shop.checkout import start_checkout
 from shop.models import Cart, CartLine, Order, Product
+from shop.selectors import cart_line, order_for_token
 from shop.serializers import (
     CartLineCreateSerializer,
     CartLineUpdateSerializer,
@@ -96,7 +97,7 @@ class CartLinesApi(APIView):
 class CartLineDetailApi(APIView):
     def _line(self, token: str, line_id: int) -> CartLine:
         cart = _cart_or_404(token)
-        line = CartLine.objects.filter(cart=cart, pk=line_id).first()
+        line = cart_line(cart, line_id)
         if line is None:
             raise NotFound("This cart has no such line.")
         return line
@@ -150,7 +151,7 @@ class CheckoutApi(APIView):
         data = CheckoutInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = start_checkout(cart=cart, email=data.validated_data["email"])
-        order = Order.objects.prefetch_related("lines").get(pk=result.order.pk)
+        order = Order.objects.for_display().get(pk=result.order.pk)
         body = {"checkout_url": result.checkout_url, "checkout_session_id": result.session_id, "order": order}
         return Response(CheckoutOutputSerializer(body).data, status=status.HTTP_201_CREATED)
 
@@ -160,7 +161,7 @@ class OrderDetailApi(APIView):
         tags=["shop"], summary="An order, by its token", responses={200: OrderSerializer, **error_responses(404)}
     )
     def get(self, request, token: str):
-        order = Order.objects.prefetch_related("lines").filter(token=token).first()
+        order = order_for_token(token)
         if order is None:
             raise NotFound("No order has this token.")
         return Response(OrderSerializer(order).data)

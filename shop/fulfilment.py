@@ -62,7 +62,10 @@ def apply_checkout_session(*, order: Order, session: dict, stripe_event_id: str 
         apply_deferred_events(payment_intent_id=order.payment_intent_id)
     elif status == "expired" and order.status == Status.PENDING_PAYMENT:
         transition_order(
-            order=order, to_status=Status.CANCELLED, stripe_event_id=stripe_event_id, message="Checkout session expired."
+            order=order,
+            to_status=Status.CANCELLED,
+            stripe_event_id=stripe_event_id,
+            message="Checkout session expired.",
         )
 
 
@@ -71,7 +74,10 @@ def apply_failed_payment(*, order: Order, session: dict, stripe_event_id: str) -
     store_customer_details(order, session)
     if order.status == Status.PENDING_PAYMENT:
         transition_order(
-            order=order, to_status=Status.CANCELLED, stripe_event_id=stripe_event_id, message="The delayed payment failed."
+            order=order,
+            to_status=Status.CANCELLED,
+            stripe_event_id=stripe_event_id,
+            message="The delayed payment failed.",
         )
 
 

@@ -57,6 +57,12 @@ class Product(models.Model):
         return self.stock <= self.low_stock_threshold
 
 
+class OrderQuerySet(models.QuerySet):
+    def for_display(self) -> "OrderQuerySet":
+        """What the order page, the API and emails show: the lines come along in one more query."""
+        return self.prefetch_related("lines")
+
+
 class Order(models.Model):
     class Status(models.TextChoices):
         PENDING_PAYMENT = "pending_payment", "Pending payment"
@@ -92,6 +98,8 @@ class Order(models.Model):
     tracking_number = models.CharField(max_length=100, blank=True)
     shipped_at = models.DateTimeField(null=True, blank=True)
     staff_notes = models.TextField(blank=True, help_text="Only staff see these.")
+
+    objects = OrderQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -29,7 +29,9 @@ def _settle_with_stripe(order: Order) -> None:
         with transaction.atomic():
             locked = Order.objects.select_for_update().get(pk=order.pk)
             if locked.status == Status.PENDING_PAYMENT:
-                transition_order(order=locked, to_status=Status.CANCELLED, message="No checkout session was ever opened.")
+                transition_order(
+                    order=locked, to_status=Status.CANCELLED, message="No checkout session was ever opened."
+                )
         return
     client = get_stripe_client()
     session = as_dict(client.v1.checkout.sessions.retrieve(order.checkout_session_id))

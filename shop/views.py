@@ -33,8 +33,9 @@ from shop.checkout import start_checkout
 from shop.converters import TokenConverter
 from shop.forms import AddToCartForm, CartLineForm, CheckoutForm
 from shop.fulfilment import fulfil_checkout_session
-from shop.models import Cart, CartLine, Order, Product
+from shop.models import Cart, Order, Product
 from shop.orders import CheckoutError, OrderError
+from shop.selectors import cart_line, order_for_token
 from shop.staff import cancel_order
 
 logger = logging.getLogger(__name__)
@@ -166,7 +167,7 @@ def cart(request: HttpRequest) -> HttpResponse:
         line_id = form.cleaned_data.get("line")
         line = None
         if cart is not None and line_id is not None:
-            line = CartLine.objects.filter(cart=cart, pk=line_id).select_related("product").first()
+            line = cart_line(cart, line_id)
         if line is None:
             messages.error(request, "That item is no longer in your cart.")
             return redirect("shop:cart")
@@ -239,7 +240,7 @@ def checkout_success(request: HttpRequest) -> HttpResponse:
         order = Order.objects.filter(checkout_session_id=session_id).first()
     if order is None:
         return render(request, "shop/checkout_unknown.html", status=404)
-    order = Order.objects.prefetch_related("lines").get(pk=order.pk)
+    order = Order.objects.for_display().get(pk=order.pk)
     confirming = order.status == Order.Status.PENDING_PAYMENT
     awaiting_delayed = confirming and order.events.filter(kind="awaiting_payment").exists()
     return render(
@@ -288,7 +289,7 @@ def checkout_cancel(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def order_status(request: HttpRequest, token: str) -> HttpResponse:
-    order = Order.objects.prefetch_related("lines").filter(token=token).first()
+    order = order_for_token(token)
     if order is None:
         raise Http404("No order has this link.")
     history = [event for event in order.events.all() if event.to_status]

@@ -1,13 +1,14 @@
 """The suppression list moves to `core` (the one mail function checks it): copy every row, then drop ours.
 
-SQL rather than the ORM so `created_at` (auto_now_add) keeps each row's own time.
+SQL rather than the ORM so `created_at` (auto_now_add) keeps each row's own time; `WHERE 1 = 1` because
+SQLite (`make run`) needs a WHERE before an upsert's ON CONFLICT in INSERT … SELECT.
 """
 
 from django.db import migrations
 
 COPY = (
     "INSERT INTO {to} (email, reason, source, created_at) "
-    "SELECT email, reason, source, created_at FROM {source} ON CONFLICT (email) DO NOTHING"
+    "SELECT email, reason, source, created_at FROM {source} WHERE 1 = 1 ON CONFLICT (email) DO NOTHING"
 )
 
 

@@ -6,7 +6,7 @@ SQL rather than the ORM so `received_at` (auto_now_add) keeps each event's own t
 from django.db import migrations
 
 COLUMNS = "id, type, payload, state, payment_intent_id, received_at, processed_at, attempts, last_error"
-COPY = "INSERT INTO {to} (" + COLUMNS + ") SELECT " + COLUMNS + " FROM {source} ON CONFLICT (id) DO NOTHING"  # noqa: S608 - our table names, no input
+COPY = "INSERT INTO {to} (" + COLUMNS + ") SELECT " + COLUMNS + " FROM {source} WHERE 1 = 1 ON CONFLICT (id) DO NOTHING"  # noqa: S608 - our table names, no input
 
 
 def copy_to_payments(apps, schema_editor):

@@ -4,7 +4,7 @@ The schema is the one `/api/schema/` serves, generated in process by drf-spectac
 (no database needed then); requests go through the WSGI application in process, so every generated
 request runs inside the test's database transaction. For every operation schemathesis
 generates valid and invalid requests (wrong types, missing fields, out-of-range values, odd path
-parameters, undocumented methods); the contract checked on each answer is DESIGN.md's: never a 5xx,
+parameters, undocumented methods); the contract checked on each answer is the README's: never a 5xx,
 and every 4xx of `/api/` is JSON `{"code": str, "message": str, "fields"?: {...}}`. Then the schema's
 own word: the status code is one it documents, with its Content-Type and a body matching its schema.
 

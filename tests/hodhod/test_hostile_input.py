@@ -2,7 +2,7 @@
 numbers, NUL bytes and huge strings in paths and query strings, wrong Content-Types, every method
 on every route, garbage to the Stripe webhook, and garbage to the HTML pages.
 
-The contract (DESIGN.md): no input produces a 5xx; every 4xx of /api/ is JSON
+The contract (README, "Contract"): no input produces a 5xx; every 4xx of /api/ is JSON
 `{"code": str, "message": str, "fields"?: dict}`; pages answer with a page or a redirect.
 """
 

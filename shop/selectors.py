@@ -1,0 +1,12 @@
+"""Reads that the pages, the API and the admin share."""
+
+from shop.models import Cart, CartLine, Order
+
+
+def order_for_token(token: str) -> Order | None:
+    """The order this secret link opens (lines prefetched), or None. Order numbers open nothing."""
+    return Order.objects.for_display().filter(token=token).first()
+
+
+def cart_line(cart: Cart, line_id: int) -> CartLine | None:
+    return CartLine.objects.filter(cart=cart, pk=line_id).select_related("product").first()
