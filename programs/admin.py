@@ -1,7 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
-from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
@@ -9,8 +8,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from programs import dispatch, lessons, schedule, services
+from programs import dispatch, enrollments, lessons
 from programs.models import WEEKDAYS, Delivery, Enrollment, Program, Step
+from programs.validators import validate_send_hour
 
 
 class ProgramForm(forms.ModelForm):
@@ -57,11 +57,11 @@ class ProgramAdmin(admin.ModelAdmin):
     inlines = [StepInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(lessons=Count("steps"))
+        return super().get_queryset(request).with_lesson_count()
 
-    @admin.display(description="Lessons", ordering="lessons")
+    @admin.display(description="Lessons", ordering="lesson_count")
     def lesson_count(self, program: Program) -> int:
-        return program.lessons
+        return program.lesson_count
 
 
 @admin.register(Step)
@@ -156,31 +156,24 @@ class DeliveryInline(admin.TabularInline):
 
 
 class StaffEnrollmentForm(forms.ModelForm):
-    """Staff enroll someone by hand; the schedule starts today."""
+    """Staff enroll someone by hand; the schedule starts at the next send hour.
 
-    send_hour = forms.IntegerField(min_value=0, max_value=23, required=False, help_text="Empty: the program's.")
+    The time zone is checked by the model field's validator (a ModelForm runs it).
+    """
+
+    send_hour = forms.IntegerField(required=False, validators=[validate_send_hour], help_text="Empty: the program's.")
 
     class Meta:
         model = Enrollment
         fields = ["program", "email", "name", "timezone", "send_hour"]
 
-    def clean_timezone(self):
-        value = self.cleaned_data["timezone"]
-        if not schedule.is_valid_timezone(value):
-            raise forms.ValidationError("Unknown time zone; use an IANA name like Europe/Berlin.")
-        return value
-
 
 class EnrollmentChangeForm(forms.ModelForm):
+    """The time zone and the send hour are checked by the model fields' validators (a ModelForm runs them)."""
+
     class Meta:
         model = Enrollment
         fields = ["name", "timezone", "send_hour"]
-
-    def clean_timezone(self):
-        value = self.cleaned_data["timezone"]
-        if not schedule.is_valid_timezone(value):
-            raise forms.ValidationError("Unknown time zone; use an IANA name like Europe/Berlin.")
-        return value
 
 
 @admin.register(Enrollment)
@@ -229,11 +222,11 @@ class EnrollmentAdmin(admin.ModelAdmin):
             Enrollment.objects.filter(pk=obj.pk).update(name=obj.name)
             if {"send_hour", "timezone"} & set(form.changed_data):
                 try:
-                    services.change_send_time(enrollment=obj, send_hour=obj.send_hour, timezone_name=obj.timezone)
-                except services.EnrollmentStateError as refusal:
+                    enrollments.change_send_time(enrollment=obj, send_hour=obj.send_hour, timezone_name=obj.timezone)
+                except enrollments.EnrollmentStateError as refusal:
                     self.message_user(request, refusal.message, messages.ERROR)
             return
-        enrollment = services.enroll(
+        enrollment = enrollments.enroll(
             program=form.cleaned_data["program"],
             email=form.cleaned_data["email"],
             name=form.cleaned_data.get("name", ""),
@@ -254,21 +247,21 @@ class EnrollmentAdmin(admin.ModelAdmin):
             try:
                 change(enrollment=enrollment)
                 changed += 1
-            except services.EnrollmentStateError:
+            except enrollments.EnrollmentStateError:
                 refused += 1
         self.message_user(request, f"{done}: {changed}; left as they were: {refused}.")
 
     @admin.action(description="Pause the selected enrollments")
     def pause_selected(self, request, queryset):
-        self._each(request, queryset, services.pause, "Paused")
+        self._each(request, queryset, enrollments.pause, "Paused")
 
     @admin.action(description="Resume the selected enrollments")
     def resume_selected(self, request, queryset):
-        self._each(request, queryset, services.resume, "Resumed")
+        self._each(request, queryset, enrollments.resume, "Resumed")
 
     @admin.action(description="Cancel the selected enrollments")
     def cancel_selected(self, request, queryset):
-        self._each(request, queryset, services.cancel, "Cancelled")
+        self._each(request, queryset, enrollments.cancel, "Cancelled")
 
     @admin.action(description="Resend their failed lessons")
     def resend_failed(self, request, queryset):

@@ -8,8 +8,9 @@ from rest_framework.views import APIView
 
 from core.api import error_responses
 from core.errors import NotFound
-from programs import schedule, selectors, services
+from programs import enrollments, selectors
 from programs.models import Enrollment, Program
+from programs.validators import validate_send_hour, validate_time_zone
 
 
 class ProgramSerializer(serializers.ModelSerializer):
@@ -28,13 +29,15 @@ class ProgramSerializer(serializers.ModelSerializer):
 class SignupInput(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    timezone = serializers.CharField(max_length=64, required=False, help_text="IANA name, e.g. Europe/Berlin.")
-    send_hour = serializers.IntegerField(min_value=0, max_value=23, required=False)
-
-    def validate_timezone(self, value: str) -> str:
-        if not schedule.is_valid_timezone(value):
-            raise serializers.ValidationError("Unknown time zone; use an IANA name like Europe/Berlin.")
-        return value
+    timezone = serializers.CharField(
+        max_length=64,
+        required=False,
+        validators=[validate_time_zone],
+        help_text="IANA name, e.g. Europe/Berlin. Absent: the site's.",
+    )
+    send_hour = serializers.IntegerField(
+        required=False, validators=[validate_send_hour], help_text="Local hour, 0–23. Absent: the program's."
+    )
 
 
 SignupOutput = inline_serializer(
@@ -86,9 +89,7 @@ class ProgramListApi(generics.ListAPIView):
     serializer_class = ProgramSerializer
 
     def get_queryset(self):
-        from django.db.models import Count
-
-        return Program.objects.public().annotate(lesson_count=Count("steps")).order_by("name")
+        return Program.objects.public().with_lesson_count().order_by("name")
 
 
 class ProgramSignupApi(APIView):
@@ -111,7 +112,7 @@ class ProgramSignupApi(APIView):
             raise NotFound("There is no free program with this name.")
         data = SignupInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.signup(
+        enrollments.signup(
             program=program,
             email=data.validated_data["email"],
             name=data.validated_data.get("name", ""),
@@ -162,7 +163,7 @@ class EnrollmentPauseApi(_EnrollmentActionApi):
         return super().post(request, token)
 
     def act(self, enrollment):
-        return services.pause(enrollment=enrollment)
+        return enrollments.pause(enrollment=enrollment)
 
 
 class EnrollmentResumeApi(_EnrollmentActionApi):
@@ -176,7 +177,7 @@ class EnrollmentResumeApi(_EnrollmentActionApi):
         return super().post(request, token)
 
     def act(self, enrollment):
-        return services.resume(enrollment=enrollment)
+        return enrollments.resume(enrollment=enrollment)
 
 
 class EnrollmentUnsubscribeApi(_EnrollmentActionApi):
@@ -190,4 +191,4 @@ class EnrollmentUnsubscribeApi(_EnrollmentActionApi):
         return super().post(request, token)
 
     def act(self, enrollment):
-        return services.unsubscribe(enrollment=enrollment)
+        return enrollments.unsubscribe(enrollment=enrollment)

@@ -1,3 +1,5 @@
+from importlib import import_module
+
 from django.apps import AppConfig
 
 
@@ -6,4 +8,5 @@ class ProgramsConfig(AppConfig):
     verbose_name = "Exercise programs"
 
     def ready(self):
-        from programs import receivers  # noqa: F401 - connects the shop and anymail signals
+        # Connects the shop's and anymail's signals; only now, because the receivers need the models loaded.
+        import_module(f"{self.name}.receivers")

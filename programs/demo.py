@@ -5,6 +5,7 @@ the FoosFoot) and a free seven-day starter anyone can join.
 """
 
 from programs.models import Program, Step
+from shop.models import Product
 
 FOUNDATIONS_SLUG = "foosfoot-foundations"
 STARTER_SLUG = "seven-day-foot-starter"
@@ -117,8 +118,6 @@ def _ensure_program(*, slug: str, defaults: dict, lessons: list) -> tuple[Progra
 
 def seed_demo() -> list[str]:
     """Create the demo rows that are missing; return a line per thing created."""
-    from shop.models import Product
-
     foundations, created = _ensure_program(
         slug=FOUNDATIONS_SLUG,
         defaults={

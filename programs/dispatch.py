@@ -1,7 +1,8 @@
 """The drip scheduler: claim due deliveries, send each one once, return the stuck ones.
 
 The database is the schedule. A beat tick every minute runs `dispatch_due_deliveries`;
-no task is ever enqueued with a long ETA.
+no task is ever enqueued with a long ETA. This module does not know Celery: the caller
+hands a pass the function that queues the sends (`programs.tasks.enqueue_sends`).
 """
 
 import datetime as dt
@@ -9,7 +10,7 @@ import enum
 import logging
 import random
 import smtplib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from anymail.exceptions import AnymailAPIError, AnymailError
 from django.db import transaction
@@ -17,7 +18,7 @@ from django.utils import timezone
 
 from core.redaction import mask_email
 from core.suppression import is_suppressed
-from programs import lessons, services
+from programs import enrollments, lessons
 from programs.models import Delivery, Enrollment
 
 logger = logging.getLogger(__name__)
@@ -64,26 +65,18 @@ def claim_due_deliveries(*, now: dt.datetime, batch_size: int = BATCH_SIZE) -> l
     return ids
 
 
-def enqueue_sends(ids: Iterable[int]) -> None:
-    from programs.tasks import send_delivery
-
-    for delivery_id in ids:
-        send_delivery.delay(delivery_id)
-
-
 def dispatch_due_deliveries(
     *,
+    enqueue: Callable[[list[int]], None],
     now: dt.datetime | None = None,
     batch_size: int = BATCH_SIZE,
-    enqueue: Callable[[list[int]], None] | None = None,
 ) -> int:
     """One pass: return stuck deliveries, then claim every due one, batch by batch.
 
-    Each batch is its own transaction; its send tasks are enqueued after it commits,
-    so a worker never sees a delivery that is not `sending` yet.
+    Each batch is its own transaction; `enqueue` gets its ids after it commits, so a
+    worker never sees a delivery that is not `sending` yet.
     """
     now = now or timezone.now()
-    enqueue = enqueue or enqueue_sends
     requeue_stuck_deliveries()
     total = 0
     while True:
@@ -160,7 +153,7 @@ def deliver(*, delivery_id: int, final_attempt: bool) -> Outcome:
                 else "address is suppressed"
             )
             delivery.save(update_fields=["status", "last_error", "updated_at"])
-            services.complete_if_finished(enrollment=enrollment)
+            enrollments.complete_if_finished(enrollment=enrollment)
             return Outcome.SKIPPED
         delivery.attempts += 1
         try:
@@ -175,14 +168,14 @@ def deliver(*, delivery_id: int, final_attempt: bool) -> Outcome:
             delivery.status = Delivery.Status.FAILED
             delivery.save(update_fields=["status", "attempts", "last_error", "updated_at"])
             logger.error("delivery %s to %s failed: %s", delivery.pk, mask_email(enrollment.email), delivery.last_error)
-            services.complete_if_finished(enrollment=enrollment)
+            enrollments.complete_if_finished(enrollment=enrollment)
             return Outcome.FAILED
         delivery.status = Delivery.Status.SENT
         delivery.sent_at = timezone.now()
         delivery.message_id = message_id
         delivery.last_error = ""
         delivery.save(update_fields=["status", "attempts", "sent_at", "message_id", "last_error", "updated_at"])
-        services.complete_if_finished(enrollment=enrollment)
+        enrollments.complete_if_finished(enrollment=enrollment)
         return Outcome.SENT
 
 

@@ -4,12 +4,13 @@ A `Delivery` row is the schedule: one per enrollment × step, due at an instant 
 UTC. The beat tick claims the due ones (see `programs.dispatch`).
 """
 
-from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.db.models.functions import Upper
+from django.urls import reverse
 
 from core.tokens import new_token
+from programs.validators import validate_send_hour, validate_time_zone
 
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
 EVERY_DAY = [0, 1, 2, 3, 4, 5, 6]
@@ -27,6 +28,10 @@ class ProgramQuerySet(models.QuerySet):
         """Active programs anyone may join free (double opt-in)."""
         return self.active().filter(is_public=True)
 
+    def with_lesson_count(self) -> "ProgramQuerySet":
+        """Each program's number of lessons as `lesson_count`, counted in the same query (the list API, the admin)."""
+        return self.annotate(lesson_count=Count("steps"))
+
 
 class Program(models.Model):
     name = models.CharField(max_length=200)
@@ -37,7 +42,7 @@ class Program(models.Model):
         "public", default=False, help_text="Anyone may join free. Otherwise only buyers of a granting product."
     )
     send_hour = models.PositiveSmallIntegerField(
-        default=8, validators=[MaxValueValidator(23)], help_text="Default local hour (0–23) lessons are sent at."
+        default=8, validators=[validate_send_hour], help_text="Default local hour (0–23) lessons are sent at."
     )
     send_weekdays = models.JSONField(default=every_day, help_text="Days lessons may go out, 0 = Monday … 6 = Sunday.")
     granted_by = models.ManyToManyField(
@@ -90,6 +95,16 @@ class Step(models.Model):
         return step
 
 
+class EnrollmentQuerySet(models.QuerySet):
+    def live(self) -> "EnrollmentQuerySet":
+        """Not ended: waiting for the opt-in, running or paused."""
+        return self.filter(status__in=LIVE_STATUSES)
+
+    def running(self) -> "EnrollmentQuerySet":
+        """Confirmed and not ended: the ones a lesson added to their program reaches."""
+        return self.filter(status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED])
+
+
 class Enrollment(models.Model):
     class Status(models.TextChoices):
         PENDING_CONFIRMATION = "pending_confirmation", "Pending confirmation"
@@ -112,8 +127,8 @@ class Enrollment(models.Model):
     order = models.ForeignKey(
         "shop.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="program_enrollments"
     )
-    timezone = models.CharField(max_length=64, default="UTC")
-    send_hour = models.PositiveSmallIntegerField(validators=[MaxValueValidator(23)])
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    send_hour = models.PositiveSmallIntegerField(validators=[validate_send_hour])
     status = models.CharField(max_length=24, choices=Status.choices, default=Status.ACTIVE)
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     # The schedule's anchor: step `anchor_day` falls on `anchor_date` (or the next allowed weekday).
@@ -123,6 +138,8 @@ class Enrollment(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = EnrollmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -137,9 +154,25 @@ class Enrollment(models.Model):
         return f"{self.email} in {self.program}"
 
     def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
         return reverse("programs:manage", args=[self.token])
+
+    @property
+    def is_live(self) -> bool:
+        """Not ended: waiting for the opt-in, running or paused."""
+        return self.status in LIVE_STATUSES
+
+
+LIVE_STATUSES = [Enrollment.Status.PENDING_CONFIRMATION, Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED]
+
+
+class DeliveryQuerySet(models.QuerySet):
+    def open(self) -> "DeliveryQuerySet":
+        """Not sent and not being sent: due later, or held while the enrollment is paused."""
+        return self.filter(status__in=[Delivery.Status.SCHEDULED, Delivery.Status.HELD])
+
+    def unfinished(self) -> "DeliveryQuerySet":
+        """Still to go out: open, or claimed by a send in progress."""
+        return self.filter(status__in=[Delivery.Status.SCHEDULED, Delivery.Status.HELD, Delivery.Status.SENDING])
 
 
 class Delivery(models.Model):
@@ -164,6 +197,8 @@ class Delivery(models.Model):
     message_id = models.CharField(max_length=255, blank=True)
     last_error = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DeliveryQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_at"]

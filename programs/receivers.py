@@ -1,6 +1,6 @@
 """What programs does when the shop or the mail provider announces something.
 
-Bodies stay one call long: the work is in programs.services.
+Bodies stay one call long: the work is in programs.enrollments and programs.scheduling.
 """
 
 import logging
@@ -11,7 +11,7 @@ from django.dispatch import receiver
 
 from core.models import Suppression
 from core.suppression import address_suppressed, suppress
-from programs import services
+from programs import enrollments, scheduling, tasks
 from programs.models import Step
 from shop.signals import order_paid, order_refunded
 
@@ -20,12 +20,12 @@ logger = logging.getLogger(__name__)
 
 @receiver(order_paid, dispatch_uid="programs.enroll_paid_order")
 def enroll_paid_order(sender, order, **kwargs):
-    services.enroll_order(order=order)
+    enrollments.enroll_order(order=order)
 
 
 @receiver(order_refunded, dispatch_uid="programs.cancel_refunded_order")
 def cancel_refunded_order(sender, order, **kwargs):
-    services.cancel_order_enrollments(order=order)
+    enrollments.cancel_order_enrollments(order=order)
 
 
 # anymail's normalised event types that mean "stop mailing this address".
@@ -41,15 +41,15 @@ def suppress_on_bounce_or_complaint(sender, event, esp_name, **kwargs):
 
 @receiver(address_suppressed, dispatch_uid="programs.end_enrollments_of_suppressed")
 def end_enrollments_of_suppressed(sender, email, reason, **kwargs):
-    services.end_enrollments_of_suppressed(email=email, reason=reason)
+    enrollments.end_enrollments_of_suppressed(email=email, reason=reason)
 
 
 @receiver(post_save, sender=Step, dispatch_uid="programs.schedule_saved_step")
 def schedule_saved_step(sender, instance, created, raw=False, **kwargs):
     if not raw:  # fixtures load rows as they are
-        services.step_saved(step=instance, created=created)
+        scheduling.step_saved(step=instance, created=created, schedule_later=tasks.schedule_step.delay)
 
 
 @receiver(pre_delete, sender=Step, dispatch_uid="programs.unschedule_deleted_step")
 def unschedule_deleted_step(sender, instance, **kwargs):
-    services.unschedule_step(step=instance)
+    scheduling.unschedule_step(step=instance)

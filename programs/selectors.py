@@ -1,5 +1,6 @@
 """Reads shared by the pages, the API and the admin."""
 
+import datetime as dt
 import re
 from zoneinfo import ZoneInfo
 
@@ -18,12 +19,8 @@ def get_enrollment(token: str) -> Enrollment | None:
 
 
 def next_delivery(enrollment: Enrollment) -> Delivery | None:
-    return (
-        enrollment.deliveries.filter(status__in=[Delivery.Status.SCHEDULED, Delivery.Status.HELD])
-        .select_related("step")
-        .order_by("due_at")
-        .first()
-    )
+    """The next lesson still to go out (due later, or held while paused)."""
+    return enrollment.deliveries.open().select_related("step").order_by("due_at").first()
 
 
 def progress(enrollment: Enrollment) -> tuple[int, int]:
@@ -39,7 +36,8 @@ def progress(enrollment: Enrollment) -> tuple[int, int]:
     return counts["sent"], counts["total"]
 
 
-def local_time(enrollment: Enrollment, instant):
+def local_time(enrollment: Enrollment, instant: dt.datetime) -> dt.datetime:
+    """`instant` on the enrollment's wall clock."""
     try:
         return instant.astimezone(ZoneInfo(enrollment.timezone))
     except Exception:  # noqa: BLE001 - a stored zone that went away: show UTC

@@ -1,15 +1,22 @@
-"""Celery tasks of the drip scheduler; the logic lives in programs.dispatch."""
+"""Celery tasks of the drip scheduler; the logic lives in programs.dispatch and programs.scheduling.
+
+The arrows point one way: this module imports them, never the reverse. Where they need a
+task queued they are handed the function that queues it (`enqueue_sends`,
+`schedule_step.delay`).
+"""
+
+from collections.abc import Iterable
 
 from celery import shared_task
 
-from programs import dispatch, services
+from programs import dispatch, scheduling
 from programs.models import Step
 
 
 @shared_task(name="programs.dispatch_due_deliveries", ignore_result=True)
 def dispatch_due_deliveries() -> int:
     """The beat tick (every minute): one dispatch pass."""
-    return dispatch.dispatch_due_deliveries()
+    return dispatch.dispatch_due_deliveries(enqueue=enqueue_sends)
 
 
 @shared_task(
@@ -27,10 +34,16 @@ def send_delivery(self, delivery_id: int) -> str:
     return str(outcome)
 
 
+def enqueue_sends(ids: Iterable[int]) -> None:
+    """One send task per claimed delivery; a dispatch pass calls this after its claim commits."""
+    for delivery_id in ids:
+        send_delivery.delay(delivery_id)
+
+
 @shared_task(name="programs.schedule_step", ignore_result=True, acks_late=True)
 def schedule_step(step_id: int) -> str:
     """A lesson added to (or moved in) a big program reaches its enrollments; idempotent, so a redelivery is safe."""
     step = Step.objects.select_related("program").filter(pk=step_id).first()
     if step is None:  # deleted before the worker got to it
         return "gone"
-    return str(services.schedule_step_for_enrollments(step=step))
+    return str(scheduling.schedule_step_for_enrollments(step=step))

@@ -7,7 +7,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from core.redaction import mask_email
-from programs import schedule, selectors, services
+from programs import enrollments, selectors
+from programs.forms import SendTimeForm
 from programs.models import Enrollment
 
 
@@ -24,10 +25,10 @@ def _unknown(request):
     )
 
 
-def _manage_context(enrollment: Enrollment, **extra) -> dict:
+def _manage_page(request, enrollment: Enrollment, *, status: int = 200, **extra):
     sent, total = selectors.progress(enrollment)
     upcoming = selectors.next_delivery(enrollment)
-    return {
+    context = {
         "enrollment": enrollment,
         "masked_email": mask_email(enrollment.email),
         "sent": sent,
@@ -35,17 +36,10 @@ def _manage_context(enrollment: Enrollment, **extra) -> dict:
         "next_delivery": upcoming,
         "next_local": selectors.local_time(enrollment, upcoming.due_at) if upcoming else None,
         "hours": range(24),
-        "can_change_time": enrollment.status in services.LIVE,
+        "can_change_time": enrollment.is_live,
         **extra,
     }
-
-
-def _parse_hour(value: str) -> int | None:
-    value = (value or "").strip()
-    if not value.isdigit() or len(value) > 2:
-        return None
-    hour = int(value)
-    return hour if 0 <= hour <= 23 else None
+    return render(request, "programs/manage.html", context, status=status)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -54,33 +48,32 @@ def manage(request, token):
     if enrollment is None:
         return _unknown(request)
     if request.method != "POST":
-        return render(request, "programs/manage.html", _manage_context(enrollment))
+        return _manage_page(request, enrollment)
 
     action = request.POST.get("action", "")
     try:
         if action == "pause":
-            enrollment = services.pause(enrollment=enrollment)
+            enrollment = enrollments.pause(enrollment=enrollment)
             notice = "Paused. Nothing more is sent until you resume."
         elif action == "resume":
-            enrollment = services.resume(enrollment=enrollment)
+            enrollment = enrollments.resume(enrollment=enrollment)
             notice = "Resumed: the next lesson follows at your send hour."
         elif action == "send_time":
-            hour = _parse_hour(request.POST.get("send_hour", ""))
-            zone = (request.POST.get("timezone") or enrollment.timezone).strip()
-            if hour is None:
-                raise services.EnrollmentStateError("invalid_send_hour", "Choose an hour from 0 to 23.")
-            if not schedule.is_valid_timezone(zone):
-                raise services.EnrollmentStateError(
-                    "invalid_timezone", "We do not know that time zone; use a name like Europe/Berlin."
-                )
-            enrollment = services.change_send_time(enrollment=enrollment, send_hour=hour, timezone_name=zone)
-            notice = f"Lessons now arrive at {hour:02d}:00 ({zone})."
+            form = SendTimeForm(request.POST)
+            if not form.is_valid():
+                return _manage_page(request, enrollment, error=form.first_error(), status=400)
+            enrollment = enrollments.change_send_time(
+                enrollment=enrollment,
+                send_hour=form.cleaned_data["send_hour"],
+                timezone_name=form.cleaned_data["timezone"] or None,  # none given: keep the current zone
+            )
+            notice = f"Lessons now arrive at {enrollment.send_hour:02d}:00 ({enrollment.timezone})."
         else:
-            raise services.EnrollmentStateError("unknown_action", "That is not something this page can do.")
-    except services.EnrollmentStateError as refusal:
+            raise enrollments.EnrollmentStateError("unknown_action", "That is not something this page can do.")
+    except enrollments.EnrollmentStateError as refusal:
         enrollment.refresh_from_db()
-        return render(request, "programs/manage.html", _manage_context(enrollment, error=refusal.message), status=400)
-    return render(request, "programs/manage.html", _manage_context(enrollment, notice=notice))
+        return _manage_page(request, enrollment, error=refusal.message, status=400)
+    return _manage_page(request, enrollment, notice=notice)
 
 
 @csrf_exempt  # RFC 8058: mail clients POST "List-Unsubscribe=One-Click" with no cookie and no token
@@ -91,8 +84,8 @@ def unsubscribe(request, token):
     if enrollment is None:
         return _unknown(request)
     if request.method == "POST":
-        with contextlib.suppress(services.EnrollmentStateError):  # already unsubscribed: same answer
-            enrollment = services.unsubscribe(enrollment=enrollment)
+        with contextlib.suppress(enrollments.EnrollmentStateError):  # already unsubscribed: same answer
+            enrollment = enrollments.unsubscribe(enrollment=enrollment)
         enrollment.refresh_from_db()
         done = True
     else:
@@ -107,7 +100,7 @@ def unsubscribe(request, token):
 @require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request, signed):
     """The double opt-in link. GET shows a button (link scanners only GET); POST starts the program."""
-    enrollment = services.enrollment_from_signup_token(signed)
+    enrollment = enrollments.enrollment_from_signup_token(signed)
     if enrollment is None:
         return _problem(
             request,
@@ -120,7 +113,7 @@ def confirm(request, signed):
             request, 409, "Nothing to confirm", f"These lessons are {enrollment.get_status_display().lower()}."
         )
     if request.method == "POST":
-        enrollment = services.confirm_signup(enrollment=enrollment)
+        enrollment = enrollments.confirm_signup(enrollment=enrollment)
     done = enrollment.status == Enrollment.Status.ACTIVE
     return render(
         request,

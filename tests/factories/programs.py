@@ -46,7 +46,7 @@ class StepFactory(factory.django.DjangoModelFactory):
 
 
 class EnrollmentFactory(factory.django.DjangoModelFactory):
-    """A bare active enrollment without deliveries; use programs.services.enroll() for a scheduled one."""
+    """A bare active enrollment without deliveries; use programs.enrollments.enroll() for a scheduled one."""
 
     class Meta:
         model = Enrollment

@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from programs import demo, services
+from programs import demo, enrollments
 from programs.models import Delivery, Enrollment, Program
 from tests.factories import ProductFactory, program_with_steps
 from tests.programs.conftest import utc
@@ -92,12 +92,10 @@ def test_staff_enrollment_refuses_an_unknown_timezone(staff_client):
 
 
 def test_suppression_admin_add_ends_enrollments(staff_client):
-    enrollment = services.enroll(
+    enrollment = enrollments.enroll(
         program=program_with_steps(1), email="b@example.com", origin="staff", now=utc(2026, 1, 5)
     )
-    response = staff_client.post(
-        "/admin/core/suppression/add/", {"email": "B@example.com", "reason": "hard_bounce"}
-    )
+    response = staff_client.post("/admin/core/suppression/add/", {"email": "B@example.com", "reason": "hard_bounce"})
     assert response.status_code == 302
     assert Enrollment.objects.get(pk=enrollment.pk).status == "bounced"
 
@@ -138,7 +136,7 @@ def test_api_schema_documents_the_program_endpoints(api_client):
 
 
 def test_staff_change_of_send_hour_reschedules(staff_client):
-    enrollment = services.enroll(
+    enrollment = enrollments.enroll(
         program=program_with_steps(2), email="c@example.com", origin="staff", now=utc(2026, 1, 5)
     )
     response = staff_client.post(

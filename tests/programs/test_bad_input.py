@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from programs import services
+from programs import enrollments
 from programs.models import Enrollment
 from tests.factories import program_with_steps
 from tests.programs.conftest import utc
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def enrollment():
-    return services.enroll(
+    return enrollments.enroll(
         program=program_with_steps(2, slug="starter", is_public=True),
         email="pat@example.com",
         origin="staff",

@@ -1,5 +1,6 @@
 """Paid order → enrollment → lesson through a real Celery worker on Redis and real SMTP."""
 
+import datetime as dt
 import time
 from urllib.parse import urlsplit
 
@@ -7,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from programs import dispatch
+from programs import dispatch, tasks
 from programs.models import Delivery, Enrollment
 from tests.programs.conftest import announce_paid, make_paid_order
 
@@ -34,7 +35,7 @@ def test_paid_order_day0_lesson_through_worker_and_one_click_unsubscribe(
     day0 = enrollment.deliveries.get(step__day=0)
 
     # One pass of the scheduler as the beat tick runs it; the send task goes through Redis.
-    assert dispatch.dispatch_due_deliveries(now=day0.due_at) == 1
+    assert dispatch.dispatch_due_deliveries(now=day0.due_at, enqueue=tasks.enqueue_sends) == 1
     (message,) = mailbox.wait_for(1)
     _wait_until(lambda: Delivery.objects.get(pk=day0.pk).status == Delivery.Status.SENT)
 
@@ -70,10 +71,6 @@ def test_paid_order_day0_lesson_through_worker_and_one_click_unsubscribe(
 def test_beat_tick_on_the_worker_reaps_a_killed_send_and_sends_each_lesson_once(
     celery_worker, mailbox, granted_program, foosfoot
 ):
-    import datetime as dt
-
-    from programs import tasks
-
     announce_paid(make_paid_order(foosfoot, email="first@example.com"))
     announce_paid(make_paid_order(foosfoot, email="second@example.com"))
     now = dt.datetime.now(dt.UTC)

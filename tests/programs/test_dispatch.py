@@ -10,9 +10,8 @@ from django.core.management import CommandError, call_command
 from django.db import connections
 from django_celery_beat.models import PeriodicTask
 
-from programs import dispatch, services
+from programs import dispatch, enrollments, tasks
 from programs.models import Delivery
-from programs.tasks import send_delivery
 from tests.factories import program_with_steps
 from tests.programs.conftest import utc
 
@@ -23,7 +22,7 @@ DUE = START + dt.timedelta(hours=3)
 def _enroll_many(count: int, steps: int = 1):
     program = program_with_steps(steps)
     return [
-        services.enroll(
+        enrollments.enroll(
             program=program, email=f"p{n}@example.com", origin="staff", timezone_name="Europe/Berlin", now=START
         )
         for n in range(count)
@@ -69,8 +68,8 @@ def test_a_send_task_run_twice_sends_once(mailbox, django_capture_on_commit_call
     with django_capture_on_commit_callbacks(execute=True):
         dispatch.dispatch_due_deliveries(now=DUE, enqueue=claimed.extend)
     (pk,) = claimed
-    send_delivery.apply(args=[pk])  # as the worker runs it
-    send_delivery.apply(args=[pk])  # redelivered (acks_late) or enqueued twice
+    tasks.send_delivery.apply(args=[pk])  # as the worker runs it
+    tasks.send_delivery.apply(args=[pk])  # redelivered (acks_late) or enqueued twice
     assert len(mailbox.wait_for(1)) == 1
     delivery = Delivery.objects.get(pk=pk)
     assert delivery.status == Delivery.Status.SENT and delivery.attempts == 1
@@ -165,7 +164,7 @@ def test_beat_tick_is_registered_every_minute():
 def test_send_due_emails_command(capsys, django_capture_on_commit_callbacks, monkeypatch):
     _enroll_many(2)
     sent = []
-    monkeypatch.setattr(dispatch, "enqueue_sends", sent.extend)  # the broker is the edge here
+    monkeypatch.setattr(tasks, "enqueue_sends", sent.extend)  # the broker is the edge here
     with django_capture_on_commit_callbacks(execute=True):
         call_command("send_due_emails", "--now", "2026-05-04T12:00:00Z")
     assert "claimed 2" in capsys.readouterr().out

@@ -10,7 +10,7 @@ from anymail.signals import AnymailTrackingEvent, tracking
 from django.test import Client
 
 from core.models import Suppression
-from programs import dispatch, services
+from programs import dispatch, enrollments
 from programs.models import Delivery, Enrollment
 from shop.models import Order
 from shop.signals import order_refunded
@@ -23,7 +23,7 @@ MONDAY = utc(2026, 3, 2, 12)  # 07:00 in New York
 
 
 def _ny_enrollment(steps: int = 5, **kwargs) -> Enrollment:
-    return services.enroll(
+    return enrollments.enroll(
         program=program_with_steps(steps),
         email="pat@example.com",
         origin="staff",
@@ -74,9 +74,9 @@ def test_pause_then_resume_shifts_the_rest(send_now, mailbox):
     assert _due_local(enrollment) == ["03-02 08:00", "03-03 08:00", "03-04 08:00", "03-05 08:00", "03-06 08:00"]
     assert send_now(utc(2026, 3, 2, 13)) == [dispatch.Outcome.SENT]  # lesson 1, Monday
 
-    services.pause(enrollment=enrollment, now=utc(2026, 3, 3, 10))  # Tuesday 05:00, before lesson 2
+    enrollments.pause(enrollment=enrollment, now=utc(2026, 3, 3, 10))  # Tuesday 05:00, before lesson 2
     assert send_now(utc(2026, 3, 5, 23)) == []  # nothing while paused
-    services.resume(enrollment=enrollment, now=utc(2026, 3, 5, 11))  # Thursday 06:00: two days later
+    enrollments.resume(enrollment=enrollment, now=utc(2026, 3, 5, 11))  # Thursday 06:00: two days later
     enrollment.refresh_from_db()
     assert enrollment.status == Enrollment.Status.ACTIVE
     # Lesson 2 continues on Thursday, the rest follow daily; the DST night (03-08) keeps 08:00.
@@ -90,10 +90,10 @@ def test_a_pause_after_the_claim_holds_the_lesson(mailbox, django_capture_on_com
     claimed = []
     with django_capture_on_commit_callbacks(execute=True):
         dispatch.dispatch_due_deliveries(now=utc(2026, 3, 2, 13), enqueue=claimed.extend)
-    services.pause(enrollment=enrollment, now=utc(2026, 3, 2, 13))
+    enrollments.pause(enrollment=enrollment, now=utc(2026, 3, 2, 13))
     assert dispatch.deliver(delivery_id=claimed[0], final_attempt=False) is dispatch.Outcome.HELD
     assert len(mailbox) == 0
-    services.resume(enrollment=enrollment, now=utc(2026, 3, 4, 13))
+    enrollments.resume(enrollment=enrollment, now=utc(2026, 3, 4, 13))
     assert enrollment.deliveries.get().status == Delivery.Status.SCHEDULED
 
 
@@ -102,8 +102,8 @@ def test_last_lesson_completes_and_a_completed_program_cannot_resume(send_now, m
     send_now(utc(2026, 3, 10))
     enrollment.refresh_from_db()
     assert enrollment.status == Enrollment.Status.COMPLETED
-    with pytest.raises(services.EnrollmentStateError) as refusal:
-        services.resume(enrollment=enrollment)
+    with pytest.raises(enrollments.EnrollmentStateError) as refusal:
+        enrollments.resume(enrollment=enrollment)
     assert refusal.value.code == "not_paused"
 
 
@@ -211,8 +211,8 @@ def test_staff_enrollment_starts_at_the_next_send_hour():
 def test_resuming_late_in_the_day_waits_for_tomorrow(send_now, mailbox):
     enrollment = _ny_enrollment(steps=3)
     send_now(utc(2026, 3, 2, 13))
-    services.pause(enrollment=enrollment, now=utc(2026, 3, 3, 10))  # Tuesday 05:00, before lesson 2
-    services.resume(enrollment=enrollment, now=utc(2026, 3, 4, 2))  # Tuesday 21:00: today's 08:00 is past
+    enrollments.pause(enrollment=enrollment, now=utc(2026, 3, 3, 10))  # Tuesday 05:00, before lesson 2
+    enrollments.resume(enrollment=enrollment, now=utc(2026, 3, 4, 2))  # Tuesday 21:00: today's 08:00 is past
     assert _due_local(enrollment) == ["03-02 08:00", "03-04 08:00", "03-05 08:00"]
     assert send_now(utc(2026, 3, 4, 2, 1)) == []  # nothing at night
 
@@ -220,7 +220,7 @@ def test_resuming_late_in_the_day_waits_for_tomorrow(send_now, mailbox):
 def test_change_send_hour_moves_the_unsent_lessons(send_now, mailbox):
     enrollment = _ny_enrollment(steps=3)
     send_now(utc(2026, 3, 2, 13))
-    services.change_send_time(enrollment=enrollment, send_hour=18, timezone_name="Europe/Berlin")
+    enrollments.change_send_time(enrollment=enrollment, send_hour=18, timezone_name="Europe/Berlin")
     local = [
         d.due_at.astimezone(ZoneInfo("Europe/Berlin")).hour for d in enrollment.deliveries.filter(status="scheduled")
     ]
@@ -255,6 +255,6 @@ def test_confirmation_and_manage_links_are_redacted_in_the_request_log():
     from core.redaction import redact_path
 
     enrollment = Enrollment(pk=1, token="A" * 43)
-    signed = services.signup_token(enrollment)
+    signed = enrollments.signup_token(enrollment)
     for path in [f"/programs/{signed}/confirm/", f"/programs/{enrollment.token}/unsubscribe/"]:
         assert signed not in redact_path(path) and enrollment.token not in redact_path(path)

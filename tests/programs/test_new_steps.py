@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.suppression import suppress
-from programs import dispatch, services
+from programs import dispatch, enrollments, scheduling
 from programs.models import Delivery, Enrollment, Step
 from tests.factories import StepFactory, program_with_steps
 from tests.programs.conftest import utc
@@ -24,7 +24,7 @@ WEEKDAYS_ONLY = [0, 1, 2, 3, 4]
 
 
 def _enroll(program, email, *, now, zone="America/New_York", hour=None) -> Enrollment:
-    return services.enroll(program=program, email=email, origin="staff", timezone_name=zone, send_hour=hour, now=now)
+    return enrollments.enroll(program=program, email=email, origin="staff", timezone_name=zone, send_hour=hour, now=now)
 
 
 def _local(delivery: Delivery, zone: ZoneInfo = NY) -> str:
@@ -36,7 +36,7 @@ def test_an_added_step_reaches_active_and_paused_enrollments_at_their_local_hour
     ny = _enroll(program, "ny@example.com", now=FUTURE_MONDAY)
     berlin = _enroll(program, "berlin@example.com", now=FUTURE_MONDAY, zone="Europe/Berlin", hour=19)
     paused = _enroll(program, "paused@example.com", now=FUTURE_MONDAY)
-    services.pause(enrollment=paused, now=FUTURE_MONDAY)
+    enrollments.pause(enrollment=paused, now=FUTURE_MONDAY)
 
     step = StepFactory(program=program, day=5)  # staff add a sixth lesson (the post_save path)
 
@@ -55,7 +55,7 @@ def test_an_added_step_reaches_active_and_paused_enrollments_at_their_local_hour
     assert fresh.deliveries.get(step=step).due_at == ny_row.due_at
 
     # Resuming two days later moves the added lesson with the others.
-    services.resume(enrollment=paused, now=FUTURE_MONDAY + dt.timedelta(days=2))
+    enrollments.resume(enrollment=paused, now=FUTURE_MONDAY + dt.timedelta(days=2))
     held.refresh_from_db()
     assert (_local(held), held.status) == ("Wed 03-13 08:00", Delivery.Status.SCHEDULED)
 
@@ -66,9 +66,9 @@ def test_an_added_step_is_idempotent_and_works_in_batches():
     step = StepFactory(program=program, day=2)
     assert Delivery.objects.filter(step=step).count() == 9
     Delivery.objects.filter(step=step, enrollment__in=people[:4]).delete()
-    again = services.schedule_step_for_enrollments(step=step, batch_size=2)
+    again = scheduling.schedule_step_for_enrollments(step=step, batch_size=2)
     assert again == {"created": 4, "moved": 0, "dropped": 0}
-    assert services.schedule_step_for_enrollments(step=step) == {"created": 0, "moved": 0, "dropped": 0}
+    assert scheduling.schedule_step_for_enrollments(step=step) == {"created": 0, "moved": 0, "dropped": 0}
     assert Delivery.objects.filter(step=step).count() == 9
 
 
@@ -78,23 +78,23 @@ def test_an_added_step_skips_finished_stopped_and_unconfirmed_enrollments(send_n
     send_now(utc(2026, 3, 2, 13))  # the one lesson goes out: completed
     completed.refresh_from_db()
     assert completed.status == Enrollment.Status.COMPLETED
-    unsubscribed = services.unsubscribe(enrollment=_enroll(program, "gone@example.com", now=FUTURE_MONDAY))
-    cancelled = services.cancel(enrollment=_enroll(program, "cancel@example.com", now=FUTURE_MONDAY))
+    unsubscribed = enrollments.unsubscribe(enrollment=_enroll(program, "gone@example.com", now=FUTURE_MONDAY))
+    cancelled = enrollments.cancel(enrollment=_enroll(program, "cancel@example.com", now=FUTURE_MONDAY))
     bounced = _enroll(program, "bounce@example.com", now=FUTURE_MONDAY)
     suppress(email=bounced.email, reason="hard_bounce")
-    pending = services.signup(program=program, email="pending@example.com")
+    pending = enrollments.signup(program=program, email="pending@example.com")
     active = _enroll(program, "active@example.com", now=FUTURE_MONDAY)
 
     step = StepFactory(program=program, day=1)
     # Even with a clock at which the day is still ahead for everyone, only the active enrollment qualifies.
-    services.schedule_step_for_enrollments(step=step, now=utc(2026, 3, 1))
+    scheduling.schedule_step_for_enrollments(step=step, now=utc(2026, 3, 1))
 
     assert list(Delivery.objects.filter(step=step).values_list("enrollment__email", flat=True)) == [active.email]
     for enrollment in (completed, unsubscribed, cancelled, bounced, pending):
         enrollment.refresh_from_db()
         assert enrollment.status != Enrollment.Status.ACTIVE
     # The unconfirmed signup gets the new lesson with the others once it confirms.
-    services.confirm_signup(enrollment=pending, now=FUTURE_MONDAY)
+    enrollments.confirm_signup(enrollment=pending, now=FUTURE_MONDAY)
     assert pending.deliveries.filter(step=step).count() == 1
 
 
@@ -104,9 +104,9 @@ def test_an_added_step_is_never_back_dated():
 
     step = StepFactory(program=program, day=1)  # by the real clock that Tuesday is long gone
     assert not enrollment.deliveries.filter(step=step).exists()
-    after = services.schedule_step_for_enrollments(step=step, now=utc(2026, 3, 3, 13, 1))  # 08:01 that Tuesday
+    after = scheduling.schedule_step_for_enrollments(step=step, now=utc(2026, 3, 3, 13, 1))  # 08:01 that Tuesday
     assert after["created"] == 0 and not enrollment.deliveries.filter(step=step).exists()
-    before = services.schedule_step_for_enrollments(step=step, now=utc(2026, 3, 3, 12, 59))  # 07:59
+    before = scheduling.schedule_step_for_enrollments(step=step, now=utc(2026, 3, 3, 12, 59))  # 07:59
     assert before["created"] == 1
     assert _local(enrollment.deliveries.get(step=step)) == "Tue 03-03 08:00"
 
@@ -114,14 +114,14 @@ def test_an_added_step_is_never_back_dated():
 def test_a_paused_enrollment_gets_a_lesson_due_after_its_pause_and_not_one_before():
     program = program_with_steps(1)
     enrollment = _enroll(program, "pat@example.com", now=PAST_MONDAY)
-    services.pause(enrollment=enrollment, now=utc(2026, 3, 4, 10))  # Wednesday 05:00 New York
+    enrollments.pause(enrollment=enrollment, now=utc(2026, 3, 4, 10))  # Wednesday 05:00 New York
     tuesday = StepFactory(program=program, day=1)  # was due before the pause: passed
     thursday = StepFactory(program=program, day=3)  # was due during the pause: still ahead of them
     assert not enrollment.deliveries.filter(step=tuesday).exists()
     held = enrollment.deliveries.get(step=thursday)
     assert held.status == Delivery.Status.HELD
 
-    services.resume(enrollment=enrollment, now=utc(2026, 3, 9, 11))  # the next Monday, 07:00
+    enrollments.resume(enrollment=enrollment, now=utc(2026, 3, 9, 11))  # the next Monday, 07:00
     held.refresh_from_db()
     assert held.status == Delivery.Status.SCHEDULED
     assert held.due_at > utc(2026, 3, 9, 11)  # after the resume, not at once
@@ -131,7 +131,7 @@ def test_moving_a_step_reschedules_its_unsent_deliveries(send_now, mailbox):
     program = program_with_steps(3)
     ahead = _enroll(program, "ahead@example.com", now=FUTURE_MONDAY)
     paused = _enroll(program, "paused@example.com", now=FUTURE_MONDAY)
-    services.pause(enrollment=paused, now=FUTURE_MONDAY)
+    enrollments.pause(enrollment=paused, now=FUTURE_MONDAY)
     started = _enroll(program, "started@example.com", now=PAST_MONDAY)
     send_now(utc(2026, 3, 2, 13))  # started's first lesson went out
     first, _, last = program.steps.order_by("day")
@@ -164,7 +164,7 @@ def test_deleting_a_step_leaves_no_scheduled_delivery_and_completes_whom_it_ends
     almost = _enroll(program, "almost@example.com", now=PAST_MONDAY)
     paused = _enroll(program, "paused@example.com", now=PAST_MONDAY)
     send_now(utc(2026, 3, 2, 13))  # lesson 1 to both March enrollments; lesson 2 is still scheduled
-    services.pause(enrollment=paused, now=utc(2026, 3, 2, 14))
+    enrollments.pause(enrollment=paused, now=utc(2026, 3, 2, 14))
     last = program.steps.get(day=1)
 
     last.delete()
@@ -177,7 +177,7 @@ def test_deleting_a_step_leaves_no_scheduled_delivery_and_completes_whom_it_ends
     assert almost.status == Enrollment.Status.COMPLETED  # its only unsent lesson is gone
     paused.refresh_from_db()
     assert paused.status == Enrollment.Status.PAUSED
-    assert services.resume(enrollment=paused, now=utc(2026, 3, 5)).status == Enrollment.Status.COMPLETED
+    assert enrollments.resume(enrollment=paused, now=utc(2026, 3, 5)).status == Enrollment.Status.COMPLETED
     paused.refresh_from_db()
     assert paused.status == Enrollment.Status.COMPLETED
     assert send_now(utc(2030, 12, 31))  # ahead's remaining lesson still goes out
@@ -189,7 +189,7 @@ def test_completion_waits_for_a_step_added_after_enrolling(send_now, mailbox):
     enrollment = _enroll(program, "pat@example.com", now=PAST_MONDAY)
     send_now(utc(2026, 3, 2, 13))  # lesson 1, Monday
     added = StepFactory(program=program, day=2, subject="Bonus lesson")
-    services.schedule_step_for_enrollments(step=added, now=utc(2026, 3, 2, 14))  # added on Monday afternoon
+    scheduling.schedule_step_for_enrollments(step=added, now=utc(2026, 3, 2, 14))  # added on Monday afternoon
 
     assert send_now(utc(2026, 3, 3, 13)) == [dispatch.Outcome.SENT]  # the formerly last lesson
     enrollment.refresh_from_db()
@@ -226,7 +226,7 @@ def test_scheduling_queries_do_not_grow_with_enrollments():
         _enroll(small, f"s{n}@example.com", now=FUTURE_MONDAY)
     paused = [_enroll(large, f"l{n}@example.com", now=FUTURE_MONDAY) for n in range(50)]
     for enrollment in paused[::5]:
-        services.pause(enrollment=enrollment, now=FUTURE_MONDAY)
+        enrollments.pause(enrollment=enrollment, now=FUTURE_MONDAY)
 
     added = [_queries(lambda p=p: StepFactory(program=p, day=3)) for p in (small, large)]
     assert added[0] == added[1]
@@ -248,7 +248,7 @@ def test_scheduling_queries_do_not_grow_with_enrollments():
     step = StepFactory(program=large, day=8)
     Delivery.objects.filter(step=step).delete()
     with CaptureQueriesContext(connection) as context:
-        assert services.schedule_step_for_enrollments(step=step)["created"] == 50
+        assert scheduling.schedule_step_for_enrollments(step=step)["created"] == 50
     assert len(context.captured_queries) <= 10
 
 
@@ -276,7 +276,7 @@ def test_a_failed_last_lesson_resent_by_staff_reopens_the_program_until_it_is_se
 
 
 def test_a_lesson_for_a_big_program_is_scheduled_by_the_worker_after_the_commit(celery_worker, monkeypatch):
-    monkeypatch.setattr(services, "INLINE_STEP_ENROLLMENTS", 2)  # "big" is three here
+    monkeypatch.setattr(scheduling, "INLINE_STEP_ENROLLMENTS", 2)  # "big" is three here
     program = program_with_steps(1)
     people = [_enroll(program, f"p{n}@example.com", now=FUTURE_MONDAY) for n in range(3)]
     step = StepFactory(program=program, day=1)  # autocommit: the task is sent at once

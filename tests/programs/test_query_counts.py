@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from programs import services
+from programs import enrollments
 from programs.models import Enrollment
 from tests.factories import ProgramFactory, program_with_steps
 from tests.programs.conftest import utc
@@ -27,7 +27,9 @@ def _world(size: int, tag: str) -> Enrollment:
         program = program_with_steps(size, is_public=True, name=f"{tag} {n}", slug=f"{tag}-{n}")
         ProgramFactory(is_public=True, name=f"{tag} empty {n}", slug=f"{tag}-empty-{n}")
     for n in range(size):
-        enrollment = services.enroll(program=program, email=f"{tag}{n}@example.com", origin="staff", now=FUTURE_MONDAY)
+        enrollment = enrollments.enroll(
+            program=program, email=f"{tag}{n}@example.com", origin="staff", now=FUTURE_MONDAY
+        )
     return enrollment
 
 
@@ -76,9 +78,9 @@ def test_program_list_api_does_not_query_per_program(api_client, django_assert_m
 
 def test_enrollment_progress_counts_only_its_own_sent_lessons(api_client, send_now, mailbox):
     program = program_with_steps(3)
-    mine = services.enroll(program=program, email="mine@example.com", origin="staff", now=utc(2026, 3, 2, 6))
-    services.enroll(program=program, email="other@example.com", origin="staff", now=utc(2026, 3, 2, 6))
+    mine = enrollments.enroll(program=program, email="mine@example.com", origin="staff", now=utc(2026, 3, 2, 6))
+    enrollments.enroll(program=program, email="other@example.com", origin="staff", now=utc(2026, 3, 2, 6))
     send_now(utc(2026, 3, 3, 12))  # two lessons each
-    services.pause(enrollment=mine, now=utc(2026, 3, 3, 12))
+    enrollments.pause(enrollment=mine, now=utc(2026, 3, 3, 12))
     body = api_client.get(f"/api/enrollments/{mine.token}/").json()
     assert (body["lessons_sent"], body["lessons_total"]) == (2, 3)

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from programs import schedule, services
+from programs import enrollments, schedule
 from programs.models import Enrollment
 from tests.factories import program_with_steps
 from tests.programs.conftest import utc
@@ -62,7 +62,7 @@ def _local(enrollment: Enrollment, zone: ZoneInfo) -> list[dt.datetime]:
 )
 def test_a_week_across_a_dst_night_keeps_one_lesson_a_day(zone_name, start, hour):
     program = program_with_steps(7)
-    enrollment = services.enroll(
+    enrollment = enrollments.enroll(
         program=program, email="a@example.com", origin="staff", timezone_name=zone_name, send_hour=hour, now=start
     )
     zone = ZoneInfo(zone_name)
@@ -81,7 +81,7 @@ def test_a_week_across_a_dst_night_keeps_one_lesson_a_day(zone_name, start, hour
 def test_skip_weekend_program_lands_on_monday():
     program = program_with_steps(6, send_weekdays=[0, 1, 2, 3, 4])
     saturday = utc(2026, 3, 7, 15)
-    enrollment = services.enroll(
+    enrollment = enrollments.enroll(
         program=program, email="a@example.com", origin="staff", timezone_name="Europe/Berlin", now=saturday
     )
     local = _local(enrollment, BERLIN)
@@ -112,7 +112,7 @@ def test_timezone_from_shipping_address(address, zone, settings):
 def test_enrolling_after_the_send_hour_starts_tomorrow_not_at_night():
     program = program_with_steps(2)
     late = utc(2026, 6, 1, 21)  # 23:00 in Berlin
-    enrollment = services.enroll(
+    enrollment = enrollments.enroll(
         program=program, email="a@example.com", origin="staff", timezone_name="Europe/Berlin", now=late
     )
     assert [m.strftime("%m-%d %H:%M") for m in _local(enrollment, BERLIN)] == ["06-02 08:00", "06-03 08:00"]

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from programs.dispatch import dispatch_due_deliveries
+from programs import dispatch, tasks
 
 
 class Command(BaseCommand):
@@ -27,5 +27,5 @@ class Command(BaseCommand):
                 raise CommandError(f"--now must be an ISO 8601 date-time, not {now!r}.")
             if timezone.is_naive(moment):
                 moment = moment.replace(tzinfo=dt.UTC)
-        count = dispatch_due_deliveries(now=moment)
+        count = dispatch.dispatch_due_deliveries(now=moment, enqueue=tasks.enqueue_sends)
         self.stdout.write(f"claimed {count} due deliveries (as of {moment.isoformat()}); send tasks enqueued.")
