@@ -6,7 +6,7 @@ Creates a throw-away PostgreSQL database (`bench_hodhod_programs_step`), migrate
 fills one program with `--enrollments` enrollments by SQL `generate_series`: 90 % active and
 10 % paused, in five time zones, send hours 6–9, anchored over the last two weeks (plus 1,000
 completed ones that must get nothing). Then, through the ORM exactly as the admin does
-(`post_save` / `pre_delete` on Step → programs.services; the pass a worker runs for a program
+(`post_save` / `pre_delete` on Step → programs.scheduling; the pass a worker runs for a program
 this big is run inline here), it adds a lesson, moves it to another day and deletes it, printing the wall time, the number of SQL queries and the
 delivery rows each step produced. Drops the database at the end.
 """
@@ -84,9 +84,9 @@ def main() -> int:
             raw.execute("VACUUM ANALYZE programs_enrollment")
         print(f"{args.enrollments:,} running enrollments (+1,000 completed) in one program")
 
-        from programs import services
+        from programs import scheduling
 
-        services.INLINE_STEP_ENROLLMENTS = 10**9  # measure the pass itself here, not the hand-off to a worker
+        scheduling.INLINE_STEP_ENROLLMENTS = 10**9  # measure the pass itself here, not the hand-off to a worker
         holder = {}
 
         def add():

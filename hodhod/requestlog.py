@@ -11,6 +11,8 @@ from core.redaction import redact_path
 logger = logging.getLogger("hodhod.request")
 current_request_id: ContextVar[str] = ContextVar("request_id", default="-")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):

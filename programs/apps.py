@@ -1,5 +1,3 @@
-from importlib import import_module
-
 from django.apps import AppConfig
 
 
@@ -9,4 +7,4 @@ class ProgramsConfig(AppConfig):
 
     def ready(self):
         # Connects the shop's and anymail's signals; only now, because the receivers need the models loaded.
-        import_module(f"{self.name}.receivers")
+        from programs import receivers  # noqa: F401
