@@ -86,7 +86,7 @@ def main() -> int:
         from django.conf import settings
         from django.core.mail import get_connection
 
-        from core.mail import send_templated_email
+        from core.mail import MailKind, send_templated_email
         from programs import demo, lessons
         from programs.models import Enrollment, Program, Step
 
@@ -99,6 +99,7 @@ def main() -> int:
             unsubscribe = f"{settings.SITE_URL}/programs/{enrollment.token}/unsubscribe/"
             return {
                 "to": f"reader{n}@example.com",
+                "kind": MailKind.LESSON,
                 "subject": step.subject,
                 "template": "programs/email/lesson",
                 "context": lessons.step_context(

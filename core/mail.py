@@ -1,26 +1,75 @@
-"""The one function that sends email: multipart text + HTML from two templates."""
+"""The one function that sends email: multipart text + HTML from two templates, and the one place
+that applies the suppression list.
+
+Mail kinds (the README's contract): suppression — a bounce, a complaint, "stop all", an erasure —
+blocks every mail the person did not just ask for (lessons, signup confirmations, welcome and
+recovery mail, news). Mail about something they bought or joined (order, shipping, refund, return,
+membership and payment-failed mail), sign-in links they requested and staff test sends still go,
+unless the address hard-bounced: nothing reaches an address that does not exist.
+"""
+
+import logging
+from enum import StrEnum
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.message import make_msgid
 from django.template.loader import render_to_string
 
+from core.models import Suppression
+from core.redaction import mask_email
+from core.suppression import normalize_email
+
+logger = logging.getLogger(__name__)
+
+
+class MailKind(StrEnum):
+    LESSON = "lesson"
+    SIGNUP_CONFIRMATION = "signup_confirmation"
+    WELCOME = "welcome"
+    RECOVERY = "recovery"
+    NEWS = "news"
+    ORDER = "order"  # confirmation, shipping, refund, return
+    MEMBERSHIP = "membership"
+    PAYMENT_FAILED = "payment_failed"
+    SIGN_IN = "sign_in"
+    STAFF_TEST = "staff_test"
+
+
+# What suppression does not block: the person bought, joined or asked for it.
+REQUESTED_KINDS = frozenset(
+    {MailKind.ORDER, MailKind.MEMBERSHIP, MailKind.PAYMENT_FAILED, MailKind.SIGN_IN, MailKind.STAFF_TEST}
+)
+
+
+def may_mail(email: str, kind: MailKind) -> bool:
+    """Whether mail of `kind` may go to `email` under the suppression list (one query)."""
+    reason = Suppression.objects.filter(email=normalize_email(email)).values_list("reason", flat=True).first()
+    if reason is None:
+        return True
+    return MailKind(kind) in REQUESTED_KINDS and reason != Suppression.Reason.HARD_BOUNCE
+
 
 def send_templated_email(
     *,
     to: str,
+    kind: MailKind,
     subject: str,
     template: str,
     context: dict,
     from_email: str | None = None,
     headers: dict[str, str] | None = None,
     connection=None,
-) -> str:
-    """Render `<template>.txt` and `<template>.html`, send both parts, return the Message-ID.
+) -> str | None:
+    """Render `<template>.txt` and `<template>.html`, send both parts, return the Message-ID, or None when
+    the suppression list blocks mail of this kind to this address (nothing is sent).
 
     Raises whatever the email backend raises (SMTP errors and the like): callers that
     retry decide what is transient.
     """
+    if not may_mail(to, kind):
+        logger.info("%s mail to %s not sent: the address is suppressed", kind, mask_email(to))
+        return None
     context = {"SITE_URL": settings.SITE_URL, **context}
     text_body = render_to_string(f"{template}.txt", context)
     html_body = render_to_string(f"{template}.html", context)

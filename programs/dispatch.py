@@ -17,7 +17,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.redaction import mask_email
-from core.suppression import is_suppressed
 from programs import enrollments, lessons
 from programs.models import Delivery, Enrollment
 
@@ -145,16 +144,8 @@ def deliver(*, delivery_id: int, final_attempt: bool) -> Outcome:
             delivery.status = Delivery.Status.HELD
             delivery.save(update_fields=["status", "updated_at"])
             return Outcome.HELD
-        if enrollment.status != Enrollment.Status.ACTIVE or is_suppressed(enrollment.email):
-            delivery.status = Delivery.Status.SKIPPED
-            delivery.last_error = (
-                f"enrollment {enrollment.status}"
-                if enrollment.status != Enrollment.Status.ACTIVE
-                else "address is suppressed"
-            )
-            delivery.save(update_fields=["status", "last_error", "updated_at"])
-            enrollments.complete_if_finished(enrollment=enrollment)
-            return Outcome.SKIPPED
+        if enrollment.status != Enrollment.Status.ACTIVE:
+            return _skip(delivery, f"enrollment {enrollment.status}")
         delivery.attempts += 1
         try:
             message_id = lessons.send_lesson(delivery)
@@ -170,6 +161,8 @@ def deliver(*, delivery_id: int, final_attempt: bool) -> Outcome:
             logger.error("delivery %s to %s failed: %s", delivery.pk, mask_email(enrollment.email), delivery.last_error)
             enrollments.complete_if_finished(enrollment=enrollment)
             return Outcome.FAILED
+        if message_id is None:  # the one mail function refused it: the address is suppressed
+            return _skip(delivery, "address is suppressed")
         delivery.status = Delivery.Status.SENT
         delivery.sent_at = timezone.now()
         delivery.message_id = message_id
@@ -177,6 +170,14 @@ def deliver(*, delivery_id: int, final_attempt: bool) -> Outcome:
         delivery.save(update_fields=["status", "attempts", "sent_at", "message_id", "last_error", "updated_at"])
         enrollments.complete_if_finished(enrollment=enrollment)
         return Outcome.SENT
+
+
+def _skip(delivery: Delivery, reason: str) -> "Outcome":
+    delivery.status = Delivery.Status.SKIPPED
+    delivery.last_error = reason
+    delivery.save(update_fields=["status", "attempts", "last_error", "updated_at"])
+    enrollments.complete_if_finished(enrollment=delivery.enrollment)
+    return Outcome.SKIPPED
 
 
 @transaction.atomic

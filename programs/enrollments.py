@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.errors import Refusal
-from core.mail import send_templated_email
+from core.mail import MailKind, send_templated_email
 from core.models import Suppression
 from core.redaction import mask_email
 from programs import schedule, scheduling
@@ -135,6 +135,7 @@ def _send_confirmation(enrollment_id: int) -> None:
     try:
         send_templated_email(
             to=enrollment.email,
+            kind=MailKind.SIGNUP_CONFIRMATION,
             subject=f"Confirm: {enrollment.program.name}",
             template="programs/email/confirm_signup",
             context={

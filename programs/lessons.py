@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.urls import reverse
 
-from core.mail import send_templated_email
+from core.mail import MailKind, send_templated_email
 from core.markdown import render_markdown
 from programs.models import Delivery, Enrollment, Step
 
@@ -53,12 +53,13 @@ def step_context(step: Step, *, manage: str, unsubscribe: str, name: str = "") -
     }
 
 
-def send_lesson(delivery: Delivery) -> str:
-    """Send the delivery's lesson as it reads now; return the Message-ID."""
+def send_lesson(delivery: Delivery) -> str | None:
+    """Send the delivery's lesson as it reads now; return the Message-ID (None: the address is suppressed)."""
     enrollment, step = delivery.enrollment, delivery.step
     unsubscribe = unsubscribe_url(enrollment)
     return send_templated_email(
         to=enrollment.email,
+        kind=MailKind.LESSON,
         subject=step.subject,
         template="programs/email/lesson",
         context=step_context(step, manage=manage_url(enrollment), unsubscribe=unsubscribe, name=enrollment.name),
@@ -67,11 +68,12 @@ def send_lesson(delivery: Delivery) -> str:
     )
 
 
-def send_step_test(step: Step, *, to: str) -> str:
+def send_step_test(step: Step, *, to: str) -> str | None:
     """Staff preview in their own inbox; the links lead to a harmless page."""
     placeholder = absolute("/")
     return send_templated_email(
         to=to,
+        kind=MailKind.STAFF_TEST,
         subject=f"[TEST] {step.subject}",
         template="programs/email/lesson",
         context=step_context(step, manage=placeholder, unsubscribe=placeholder, name="(test)"),

@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from core.mail import send_templated_email
+from core.mail import MailKind, send_templated_email
 from core.redaction import loggable, mask_email
 from shop.history import record_order_event
 from shop.models import Order
@@ -17,16 +17,18 @@ ORDER_EMAILS = {
 }
 
 
-def send_order_email(*, order: Order, kind: str) -> str:
+def send_order_email(*, order: Order, kind: str) -> str | None:
     template, subject = ORDER_EMAILS[kind]
     lines = list(order.lines.all())
     message_id = send_templated_email(
         to=order.email,
+        kind=MailKind.ORDER,
         subject=subject.format(number=order.number),
         template=template,
         context={"order": order, "lines": lines, "status_url": order.status_url},
     )
-    record_order_event(order=order, kind="email", message=f"{kind} email sent to {mask_email(order.email)}")
+    outcome = "sent to" if message_id else "not sent: hard bounce recorded for"
+    record_order_event(order=order, kind="email", message=f"{kind} email {outcome} {mask_email(order.email)}")
     return message_id
 
 
