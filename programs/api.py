@@ -101,7 +101,8 @@ class ProgramSignupApi(APIView):
         summary="Join a free program (double opt-in)",
         description=(
             "Records a pending signup and emails a confirmation link. No lesson is sent until the link is "
-            "confirmed. The answer is the same whether or not the address was already enrolled."
+            "confirmed. Asking again re-sends the link at most three times a day, ten minutes apart. The answer "
+            "is the same whether or not the address was already enrolled, or a link was sent or held back."
         ),
         request=SignupInput,
         responses={202: SignupOutput, **error_responses(400, 404, 415, 429)},

@@ -5,26 +5,21 @@ same transaction. Where its lessons fall in time is `programs.scheduling`.
 """
 
 import datetime as dt
+import functools
 import logging
 
 from django.conf import settings
-from django.core import signing
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from core.errors import Refusal
-from core.mail import MailKind, send_templated_email
 from core.models import Suppression
 from core.redaction import mask_email
-from programs import schedule, scheduling
+from programs import confirmations, schedule, scheduling
 from programs.models import Delivery, Enrollment, Program
 from programs.validators import validate_send_hour, validate_time_zone
 
 logger = logging.getLogger(__name__)
-
-SIGNUP_SALT = "programs.signup-confirmation"
-SIGNUP_MAX_AGE = dt.timedelta(days=7)
 
 
 class EnrollmentStateError(Refusal):
@@ -122,76 +117,51 @@ def cancel_order_enrollments(*, order) -> int:
 # --- free signup with double opt-in -------------------------------------------------------
 
 
-def signup_token(enrollment: Enrollment) -> str:
-    return signing.dumps({"e": enrollment.pk, "t": enrollment.token[:8]}, salt=SIGNUP_SALT, compress=True)
-
-
-def confirmation_url(enrollment: Enrollment) -> str:
-    return f"{settings.SITE_URL}{reverse('programs:confirm', args=[signup_token(enrollment)])}"
-
-
-def _send_confirmation(enrollment_id: int) -> None:
-    enrollment = Enrollment.objects.select_related("program").get(pk=enrollment_id)
-    try:
-        send_templated_email(
-            to=enrollment.email,
-            kind=MailKind.SIGNUP_CONFIRMATION,
-            subject=f"Confirm: {enrollment.program.name}",
-            template="programs/email/confirm_signup",
-            context={
-                "enrollment": enrollment,
-                "program": enrollment.program,
-                "confirm_url": confirmation_url(enrollment),
-            },
-            from_email=settings.PROGRAMS_FROM_EMAIL,
-        )
-    except Exception:  # the signup stays pending; asking again re-sends
-        logger.exception("could not send the confirmation to %s", mask_email(enrollment.email))
-
-
 @transaction.atomic
 def signup(
-    *, program: Program, email: str, name: str = "", timezone_name: str | None = None, send_hour: int | None = None
+    *,
+    program: Program,
+    email: str,
+    name: str = "",
+    timezone_name: str | None = None,
+    send_hour: int | None = None,
+    now: dt.datetime | None = None,
 ) -> Enrollment:
     """Record a pending free signup and mail the confirmation link. Nothing else is sent until it is clicked.
 
-    Asking again while pending re-sends the link; asking while enrolled changes nothing
-    (and the answer does not tell a stranger which it was).
+    Asking again while pending re-sends the link, within the limits of `programs.confirmations`;
+    asking while enrolled changes nothing (and the answer does not tell a stranger which it was).
     """
     hour, zone = _send_time_or_defaults(program=program, send_hour=send_hour, timezone_name=timezone_name)
     email = email.strip()
-    existing = (
+    # One signup of a program at a time: two requests for one address neither both enroll nor
+    # both find room for one more confirmation. NO KEY: enrollments referencing it still insert.
+    Program.objects.select_for_update(no_key=True).filter(pk=program.pk).values_list("pk", flat=True).first()
+    enrollment = (
         Enrollment.objects.select_for_update()
         .filter(program=program, email__iexact=email)
         .live()
         .order_by("pk")
         .first()
     )
-    if existing is not None:
-        if existing.status == Enrollment.Status.PENDING_CONFIRMATION:
-            transaction.on_commit(lambda: _send_confirmation(existing.pk))
-        return existing
-    enrollment = Enrollment.objects.create(
-        program=program,
-        email=email,
-        name=name,
-        origin=Enrollment.Origin.SIGNUP,
-        timezone=zone,
-        send_hour=hour,
-        status=Enrollment.Status.PENDING_CONFIRMATION,
-    )
-    transaction.on_commit(lambda: _send_confirmation(enrollment.pk))
+    if enrollment is None:
+        enrollment = Enrollment.objects.create(
+            program=program,
+            email=email,
+            name=name,
+            origin=Enrollment.Origin.SIGNUP,
+            timezone=zone,
+            send_hour=hour,
+            status=Enrollment.Status.PENDING_CONFIRMATION,
+        )
+    elif enrollment.status != Enrollment.Status.PENDING_CONFIRMATION:
+        return enrollment
+    claim = confirmations.claim_confirmation(enrollment=enrollment, now=now or timezone.now())
+    if claim is not None:
+        transaction.on_commit(
+            functools.partial(confirmations.send_confirmation, enrollment_id=enrollment.pk, claim_id=claim.pk)
+        )
     return enrollment
-
-
-def enrollment_from_signup_token(value: str) -> Enrollment | None:
-    """The enrollment a confirmation link names, or None for a link that is forged, mangled or older than a week."""
-    try:
-        data = signing.loads(value, salt=SIGNUP_SALT, max_age=SIGNUP_MAX_AGE)
-        enrollment = Enrollment.objects.select_related("program").get(pk=int(data["e"]))
-    except (signing.BadSignature, Enrollment.DoesNotExist, KeyError, TypeError, ValueError):
-        return None
-    return enrollment if enrollment.token.startswith(str(data.get("t", "-"))) else None
 
 
 @transaction.atomic

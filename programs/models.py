@@ -165,6 +165,25 @@ class Enrollment(models.Model):
 LIVE_STATUSES = [Enrollment.Status.PENDING_CONFIRMATION, Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED]
 
 
+class SignupConfirmationMail(models.Model):
+    """A signup confirmation mailed (or being mailed) to an address, for the limit per address and program.
+
+    Counted in the database, not a cache, so every web process sees the same count. Rows older
+    than the limit's window are deleted by the next signup of the program.
+    """
+
+    # No index of its own: the (program, email, sent_at) index serves lookups by program.
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+", db_index=False)
+    email = models.EmailField(help_text="Lower-cased, as the suppression list keeps it.")
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["program", "email", "sent_at"], name="signup_confirmation_by_address")]
+
+    def __str__(self) -> str:
+        return f"confirmation of {self.program_id} to {self.email} at {self.sent_at:%Y-%m-%d %H:%M}"
+
+
 class DeliveryQuerySet(models.QuerySet):
     def open(self) -> "DeliveryQuerySet":
         """Not sent and not being sent: due later, or held while the enrollment is paused."""

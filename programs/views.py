@@ -7,7 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from core.redaction import mask_email
-from programs import enrollments, selectors
+from programs import confirmations, enrollments, selectors
 from programs.forms import SendTimeForm
 from programs.models import Enrollment
 
@@ -100,7 +100,7 @@ def unsubscribe(request, token):
 @require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request, signed):
     """The double opt-in link. GET shows a button (link scanners only GET); POST starts the program."""
-    enrollment = enrollments.enrollment_from_signup_token(signed)
+    enrollment = confirmations.enrollment_from_signup_token(signed)
     if enrollment is None:
         return _problem(
             request,
