@@ -12,10 +12,11 @@ from urllib.parse import quote, urlsplit
 import stripe
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from shop.carts import (
@@ -225,6 +226,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@never_cache  # a secret link's page: no browser or shared cache keeps it (issue 10)
 @require_safe
 def checkout_success(request: HttpRequest) -> HttpResponse:
     session_id = request.GET.get("session_id", "")
@@ -256,6 +258,7 @@ def checkout_success(request: HttpRequest) -> HttpResponse:
     )
 
 
+@never_cache  # a secret link's page: no browser or shared cache keeps it (issue 10)
 @require_safe
 def checkout_cancel(request: HttpRequest) -> HttpResponse:
     """Back from Stripe without paying: cancel that order (its stock goes back) and give the
@@ -287,11 +290,12 @@ def checkout_cancel(request: HttpRequest) -> HttpResponse:
     return render(request, "shop/checkout_cancel.html", _cart_context(request, cart))
 
 
+@never_cache  # a secret link's page: no browser or shared cache keeps it (issue 10)
 @require_safe
 def order_status(request: HttpRequest, token: str) -> HttpResponse:
     order = order_for_token(token)
     if order is None:
-        raise Http404("No order has this link.")
+        return render(request, "404.html", status=404)  # rendered here, so never_cache covers it too
     history = [event for event in order.events.all() if event.to_status]
     status_labels = dict(Order.Status.choices)
     for event in history:
