@@ -16,14 +16,39 @@ from shop.stock import reserve_stock_again
 Status = Order.Status
 
 
-def find_order_for_session(session: dict) -> Order | None:
-    """The session's order, locked (call inside a transaction)."""
-    order = Order.objects.select_for_update().filter(checkout_session_id=session.get("id")).first()
+def _text(value) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def find_order_for_session(session: dict, *, stripe_event_id: str = "") -> Order | None:
+    """The order this session may change, locked (call inside a transaction); None when it has none.
+
+    A session is its order's own (`order.checkout_session_id`). Two others are accepted for the order
+    they name by number (`client_reference_id`, or `metadata.order_number`): a session Stripe made before
+    we stored its id (the id known to no order, the order holding none), and Stripe's checkout recovery
+    (`recovered_from` is the order's own session). Any other session that names an order's number is not
+    applied to it: that order is flagged for staff (issue 10, item 11: anyone could pay order B otherwise).
+    """
+    session_id = _text(session.get("id"))
+    if not session_id:
+        return None
+    order = Order.objects.select_for_update().filter(checkout_session_id=session_id).first()
+    if order is not None:
+        return order
+    metadata = session.get("metadata") if isinstance(session.get("metadata"), dict) else {}
+    number = _text(session.get("client_reference_id")) or _text(metadata.get("order_number"))
+    order = Order.objects.select_for_update().filter(number=number).first() if number else None
     if order is None:
-        number = session.get("client_reference_id") or (session.get("metadata") or {}).get("order_number")
-        if number:
-            order = Order.objects.select_for_update().filter(number=number).first()
-    return order
+        return None
+    recovered_from = _text(session.get("recovered_from"))
+    if not order.checkout_session_id or (recovered_from and recovered_from == order.checkout_session_id):
+        return order
+    flag_order(
+        order=order,
+        stripe_event_id=stripe_event_id,
+        reason=f"Stripe session {session_id} names this order but is not its own session: not applied.",
+    )
+    return None
 
 
 def fulfil_checkout_session(
@@ -35,7 +60,7 @@ def fulfil_checkout_session(
     if session is None:
         session = as_dict(get_stripe_client().v1.checkout.sessions.retrieve(session_id))
     with transaction.atomic():
-        order = find_order_for_session(session)
+        order = find_order_for_session(session, stripe_event_id=stripe_event_id)
         if order is None:
             return None
         apply_checkout_session(order=order, session=session, stripe_event_id=stripe_event_id, source=source)

@@ -23,9 +23,9 @@ logger = logging.getLogger(__name__)
 )
 def apply_checkout_session_event(stored: StripeEvent) -> str:
     session = stored.data_object
-    order = find_order_for_session(session)
+    order = find_order_for_session(session, stripe_event_id=stored.id)
     if order is None:
-        logger.info("Stripe event %s names an unknown checkout session; ignored", stored.id)
+        logger.info("Stripe event %s names no checkout session of an order; ignored", stored.id)
         return StripeEvent.State.IGNORED
     if stored.type == "checkout.session.async_payment_failed":
         apply_failed_payment(order=order, session=session, stripe_event_id=stored.id)
