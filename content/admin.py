@@ -66,7 +66,8 @@ class ArticleAdmin(admin.ModelAdmin):
             '<a href="{}?preview=1" target="_blank" rel="noopener">{}</a>', obj.get_absolute_url(), label
         )
 
-    @admin.action(description="Publish the selected articles (now, unless a time is set)")
+    # Without permissions=, Django offers an action to anyone who may see the list (issue 10).
+    @admin.action(description="Publish the selected articles (now, unless a time is set)", permissions=["change"])
     def publish(self, request, queryset):
         now = timezone.now()
         updated = queryset.filter(published_at__isnull=True).update(
@@ -77,7 +78,7 @@ class ArticleAdmin(admin.ModelAdmin):
         )
         self.message_user(request, f"{updated} article(s) published.", messages.SUCCESS)
 
-    @admin.action(description="Unpublish the selected articles (back to draft)")
+    @admin.action(description="Unpublish the selected articles (back to draft)", permissions=["change"])
     def unpublish(self, request, queryset):
         updated = queryset.exclude(status=Article.Status.DRAFT).update(
             status=Article.Status.DRAFT, updated_at=timezone.now()

@@ -10,6 +10,11 @@ class SuppressionAdmin(admin.ModelAdmin):
     list_filter = ["reason"]
     search_fields = ["email"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Moving an entry to another address would lift the old one and block the new one without
+        # the announcement that stops mail already queued for it: a new address is a new entry.
+        return ["email", "created_at"] if obj is not None else ["created_at"]
+
     def save_model(self, request, obj, form, change):
         if change:
             super().save_model(request, obj, form, change)

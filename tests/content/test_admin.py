@@ -91,3 +91,38 @@ def test_faq_entries_are_edited_inline_in_order_under_their_category(staff_clien
 def test_faq_answer_is_rendered_on_save():
     entry = FaqEntryFactory(answer_markdown="Use it *daily*.")
     assert FaqEntry.objects.get(pk=entry.pk).answer_html == "<p>Use it <em>daily</em>.</p>"
+
+
+@pytest.fixture
+def content_viewer_client(client, django_user_model):
+    """Staff who may look at articles in the admin, and change nothing."""
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("viewer", "viewer@example.com", "pw-viewer-123", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="content", codename__startswith="view_")
+    )
+    client.force_login(user)
+    return client
+
+
+def test_issue10_item1_view_only_staff_cannot_publish_or_unpublish(content_viewer_client, draft_article, live_article):
+    assert content_viewer_client.get("/admin/content/article/").status_code == 200
+    for action, article in (("publish", draft_article), ("unpublish", live_article)):
+        content_viewer_client.post("/admin/content/article/", {"action": action, "_selected_action": [article.pk]})
+    draft_article.refresh_from_db()
+    live_article.refresh_from_db()
+    assert (draft_article.status, live_article.status) == ("draft", "published")
+    html = content_viewer_client.get("/admin/content/article/").content.decode()
+    assert 'value="publish"' not in html and 'value="unpublish"' not in html
+
+
+def test_issue10_item1_staff_who_may_change_articles_still_publish(client, django_user_model, draft_article):
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("writer", "writer@example.com", "pw-writer-123", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename__in=["view_article", "change_article"]))
+    client.force_login(user)
+    client.post("/admin/content/article/", {"action": "publish", "_selected_action": [draft_article.pk]})
+    draft_article.refresh_from_db()
+    assert draft_article.is_live
