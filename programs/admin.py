@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -91,10 +92,16 @@ class StepAdmin(admin.ModelAdmin):
         placeholder = lessons.absolute("/")
         return lessons.step_context(step, manage=placeholder, unsubscribe=placeholder, name="Alex")
 
-    def preview_view(self, request, pk):
+    def _step_for(self, request, pk, *, to_act: bool = False) -> Step:
+        """The step, for staff who may see it (403 otherwise); `to_act` (a test send) also needs change."""
         step = get_object_or_404(Step.objects.select_related("program"), pk=pk)
-        if not self.has_view_permission(request, step):
-            return redirect("admin:index")
+        allowed = self.has_change_permission(request, step) if to_act else self.has_view_permission(request, step)
+        if not allowed:
+            raise PermissionDenied
+        return step
+
+    def preview_view(self, request, pk):
+        step = self._step_for(request, pk)
         text = render_to_string("programs/email/lesson.txt", {"SITE_URL": lessons.absolute(""), **self._context(step)})
         return TemplateResponse(
             request,
@@ -106,12 +113,13 @@ class StepAdmin(admin.ModelAdmin):
                 "text_body": text,
                 "html_url": reverse("admin:programs_step_preview_html", args=[step.pk]),
                 "send_test_url": reverse("admin:programs_step_send_test", args=[step.pk]),
+                "can_send_test": self.has_change_permission(request, step),
                 "opts": Step._meta,
             },
         )
 
     def preview_html_view(self, request, pk):
-        step = get_object_or_404(Step.objects.select_related("program"), pk=pk)
+        step = self._step_for(request, pk)
         html = render_to_string("programs/email/lesson.html", {"SITE_URL": lessons.absolute(""), **self._context(step)})
         response = HttpResponse(html)
         # The email's own inline styles, shown as a mail client would; the body is sanitised (nh3).
@@ -121,7 +129,7 @@ class StepAdmin(admin.ModelAdmin):
         return response
 
     def send_test_view(self, request, pk):
-        step = get_object_or_404(Step.objects.select_related("program"), pk=pk)
+        step = self._step_for(request, pk, to_act=True)
         if request.method == "POST":
             self._send_tests(request, [step])
         return redirect("admin:programs_step_preview", pk=step.pk)
@@ -134,7 +142,7 @@ class StepAdmin(admin.ModelAdmin):
             lessons.send_step_test(step, to=request.user.email)
         self.message_user(request, f"Sent {len(steps)} test lesson(s) to {request.user.email}.", messages.SUCCESS)
 
-    @admin.action(description="Send a test of the selected lessons to me")
+    @admin.action(description="Send a test of the selected lessons to me", permissions=["change"])
     def send_test_to_me(self, request, queryset):
         self._send_tests(request, list(queryset.select_related("program")))
 
@@ -251,19 +259,19 @@ class EnrollmentAdmin(admin.ModelAdmin):
                 refused += 1
         self.message_user(request, f"{done}: {changed}; left as they were: {refused}.")
 
-    @admin.action(description="Pause the selected enrollments")
+    @admin.action(description="Pause the selected enrollments", permissions=["change"])
     def pause_selected(self, request, queryset):
         self._each(request, queryset, enrollments.pause, "Paused")
 
-    @admin.action(description="Resume the selected enrollments")
+    @admin.action(description="Resume the selected enrollments", permissions=["change"])
     def resume_selected(self, request, queryset):
         self._each(request, queryset, enrollments.resume, "Resumed")
 
-    @admin.action(description="Cancel the selected enrollments")
+    @admin.action(description="Cancel the selected enrollments", permissions=["change"])
     def cancel_selected(self, request, queryset):
         self._each(request, queryset, enrollments.cancel, "Cancelled")
 
-    @admin.action(description="Resend their failed lessons")
+    @admin.action(description="Resend their failed lessons", permissions=["change"])
     def resend_failed(self, request, queryset):
         count = dispatch.resend_failed_deliveries(Delivery.objects.filter(enrollment__in=queryset))
         self.message_user(request, f"{count} failed lesson(s) will be sent on the next pass.")
