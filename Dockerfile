@@ -14,8 +14,9 @@ COPY stripe_emulator ./stripe_emulator
 RUN pip install -c constraints.txt .
 
 COPY . .
-# collectstatic needs settings but no real secrets: it only fingerprints files.
+# collectstatic needs settings but no real secrets (and sends no mail): it only fingerprints files.
 RUN DEBUG=0 SECRET_KEY=collectstatic STRIPE_SECRET_KEY=x STRIPE_WEBHOOK_SECRET=x \
+    EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend \
     python manage.py collectstatic --noinput \
  && useradd --create-home --uid 10001 hodhod && mkdir -p /app/var && chown -R hodhod /app/var
 USER hodhod

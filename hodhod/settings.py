@@ -2,10 +2,12 @@
 
 Every variable is listed in `.env.example`. With nothing set, the project runs on
 embedded defaults (SQLite and a file-based Celery broker under `var/`, console
-email); with `DEBUG` off, a missing secret stops start-up with a clear message.
+email); with `DEBUG` off, a missing secret or an email backend that delivers nothing stops start-up
+with a clear message.
 """
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -151,8 +153,17 @@ STORAGES = {
 }
 WHITENOISE_MAX_AGE = 31536000  # fingerprinted files are cached for a year
 
-# Email: printed to the console unless EMAIL_BACKEND names a real one.
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Email: printed to the console on a DEBUG run; with DEBUG off, EMAIL_BACKEND must name one that
+# delivers (SMTP, an anymail provider) or the test-suite's locmem, never one that loses the mail.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "") or (
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else ""
+)
+_UNDELIVERED_EMAIL = {f"django.core.mail.backends.{name}.EmailBackend" for name in ("console", "filebased", "dummy")}
+if not DEBUG and EMAIL_BACKEND in {"", *_UNDELIVERED_EMAIL}:
+    raise ImproperlyConfigured(
+        f"EMAIL_BACKEND is {EMAIL_BACKEND or 'not set'}; with DEBUG off it must deliver mail "
+        "(e.g. django.core.mail.backends.smtp.EmailBackend or an anymail backend)."
+    )
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
@@ -230,18 +241,31 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# Security. With DEBUG off, `manage.py check --deploy` is clean.
+# Security. With DEBUG off, `manage.py check --deploy` is clean (unless the secure cookies are turned off).
 SESSION_COOKIE_HTTPONLY = True
 SESSION_ENGINE = "hodhod.sessions"  # database sessions; a malformed cookie is no session, not a 500
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# A plain-HTTP staging host may turn the secure cookies off: honoured, said once at start-up, and
+# still reported by `check --deploy` (security.W012, security.W016).
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+_PLAIN_HTTP_COOKIES = [
+    name
+    for name, secure in [("SESSION_COOKIE_SECURE", SESSION_COOKIE_SECURE), ("CSRF_COOKIE_SECURE", CSRF_COOKIE_SECURE)]
+    if not secure
+]
+if not DEBUG and _PLAIN_HTTP_COOKIES:
+    print(
+        f"Warning: {' and '.join(_PLAIN_HTTP_COOKIES)} off while DEBUG is off: the cookie is sent over plain HTTP "
+        "too (meant for a staging host without TLS).",
+        file=sys.stderr,
+    )
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

@@ -1,10 +1,12 @@
 """Configuration from the environment: start-up refusals and the deploy check."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 from django.db import connection
 
@@ -19,11 +21,13 @@ PRODUCTION_ENV = {
     "STRIPE_WEBHOOK_SECRET": "whsec_placeholder",
     "DATABASE_URL": os.environ["DATABASE_URL"],
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
 }
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in {*PRODUCTION_ENV, "SECURE_SSL_REDIRECT"}}
+    cleared = {*PRODUCTION_ENV, "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"}
+    base = {k: v for k, v in os.environ.items() if k not in cleared}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -79,3 +83,89 @@ def test_every_design_variable_is_in_env_example_with_a_comment():
         assert index is not None, f"{name} missing from .env.example"
         assert example[index - 1].startswith("#") or example[index - 2].startswith("#"), f"{name} has no comment"
         assert f'"{name}"' in settings_source, f"settings do not read {name}"
+
+
+def setting_values(*names: str, env: dict[str, str]) -> tuple[list[str], subprocess.CompletedProcess]:
+    """The settings as a process started with `env` sees them, one printed line per name."""
+    code = "\n".join(["from django.conf import settings", *(f"print(repr(settings.{name}))" for name in names)])
+    result = manage("shell", "--no-imports", "-c", code, env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-len(names) :], result
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        None,
+        "",
+        "django.core.mail.backends.console.EmailBackend",
+        "django.core.mail.backends.filebased.EmailBackend",
+        "django.core.mail.backends.dummy.EmailBackend",
+    ],
+)
+def test_issue10_item9_debug_off_refuses_to_start_without_a_real_email_backend(backend):
+    env = {**PRODUCTION_ENV}
+    if backend is None:
+        del env["EMAIL_BACKEND"]
+    else:
+        env["EMAIL_BACKEND"] = backend
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "EMAIL_BACKEND" in lines[0]
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "django.core.mail.backends.smtp.EmailBackend",
+        "anymail.backends.postmark.EmailBackend",
+        "django.core.mail.backends.locmem.EmailBackend",  # the test-suite's own
+    ],
+)
+def test_issue10_item9_debug_off_starts_with_a_real_email_backend(backend):
+    (value,), _ = setting_values("EMAIL_BACKEND", env={**PRODUCTION_ENV, "EMAIL_BACKEND": backend})
+    assert value == repr(backend)
+
+
+def test_issue10_item9_make_run_still_prints_mail_to_the_console():
+    env = {"DEBUG": "1", "DATABASE_URL": os.environ["DATABASE_URL"]}  # what `make run` sets, less the servers
+    (value,), _ = setting_values("EMAIL_BACKEND", env=env)
+    assert value == repr("django.core.mail.backends.console.EmailBackend")
+
+
+def test_issue10_item9_the_docker_build_step_names_a_real_email_backend():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    (build,) = [step for step in re.split(r"^RUN ", dockerfile, flags=re.M) if "manage.py collectstatic" in step]
+    assert "EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend" in build
+
+
+def test_issue10_item13_plain_http_cookies_are_honoured_with_a_warning():
+    env = {**PRODUCTION_ENV, "SESSION_COOKIE_SECURE": "0", "CSRF_COOKIE_SECURE": "0"}
+    values, result = setting_values("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", env=env)
+    assert values == ["False", "False"]
+    warnings = [line for line in result.stderr.splitlines() if "COOKIE_SECURE" in line]
+    assert len(warnings) == 1, result.stderr
+    assert "SESSION_COOKIE_SECURE" in warnings[0] and "CSRF_COOKIE_SECURE" in warnings[0]
+
+
+def test_issue10_item13_one_plain_http_cookie_warns_about_that_one():
+    env = {**PRODUCTION_ENV, "CSRF_COOKIE_SECURE": "0"}
+    values, result = setting_values("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", env=env)
+    assert values == ["True", "False"]
+    (warning,) = [line for line in result.stderr.splitlines() if "COOKIE_SECURE" in line]
+    assert "CSRF_COOKIE_SECURE" in warning and "SESSION_COOKIE_SECURE" not in warning
+
+
+def test_issue10_item13_check_deploy_still_reports_plain_http_cookies():
+    env = {**PRODUCTION_ENV, "SESSION_COOKIE_SECURE": "0", "CSRF_COOKIE_SECURE": "0"}
+    result = manage("check", "--deploy", env=env)
+    assert "security.W012" in result.stdout + result.stderr
+    assert "security.W016" in result.stdout + result.stderr
+
+
+def test_issue10_item13_secure_cookies_by_default_with_debug_off():
+    values, result = setting_values("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", env=PRODUCTION_ENV)
+    assert values == ["True", "True"]
+    assert "COOKIE_SECURE" not in result.stderr
