@@ -34,6 +34,7 @@ from shop.checkout import start_checkout
 from shop.converters import TokenConverter
 from shop.forms import AddToCartForm, CartLineForm, CheckoutForm
 from shop.fulfilment import fulfil_checkout_session
+from shop.limits import client_hash, limit, take_hit
 from shop.models import Cart, Order, Product
 from shop.orders import CheckoutError, OrderError
 from shop.selectors import cart_line, order_for_token
@@ -226,23 +227,32 @@ def checkout(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _order_for_success_page(request: HttpRequest, session_id: str) -> Order | None:
+    """The order of this session as we know it. Stripe is asked only about an order still unpaid, and at
+    most SHOP_SUCCESS_LOOKUPS_PER_CLIENT_PER_MINUTE times a minute per client: an unknown or foreign session
+    id costs no Stripe call (issue 10, item 3), and past the limit the page shows what the webhook told us."""
+    order = Order.objects.for_display().filter(checkout_session_id=session_id).first()
+    if order is None or order.status != Order.Status.PENDING_PAYMENT:
+        return order
+    allowed = limit("SHOP_SUCCESS_LOOKUPS_PER_CLIENT_PER_MINUTE")
+    if take_hit("success_lookup", client_hash(request), allowed=allowed, per_seconds=60):
+        return order
+    try:
+        fulfil_checkout_session(session_id=session_id, source="success_page")
+    except stripe.StripeError:
+        # Stripe is unreachable: show what we know, and look again shortly.
+        logger.warning("success page could not retrieve checkout session", exc_info=True)
+        return order
+    return Order.objects.for_display().get(pk=order.pk)
+
+
 @never_cache  # a secret link's page: no browser or shared cache keeps it (issue 10)
 @require_safe
 def checkout_success(request: HttpRequest) -> HttpResponse:
     session_id = request.GET.get("session_id", "")
-    if not SESSION_ID_PATTERN.match(session_id):
-        return render(request, "shop/checkout_unknown.html", status=404)
-    try:
-        order = fulfil_checkout_session(session_id=session_id, source="success_page")
-    except stripe.InvalidRequestError:
-        order = None
-    except stripe.StripeError:
-        # Stripe is unreachable: show what we know, and look again shortly.
-        logger.warning("success page could not retrieve checkout session", exc_info=True)
-        order = Order.objects.filter(checkout_session_id=session_id).first()
+    order = _order_for_success_page(request, session_id) if SESSION_ID_PATTERN.match(session_id) else None
     if order is None:
         return render(request, "shop/checkout_unknown.html", status=404)
-    order = Order.objects.for_display().get(pk=order.pk)
     confirming = order.status == Order.Status.PENDING_PAYMENT
     awaiting_delayed = confirming and order.events.filter(kind="awaiting_payment").exists()
     return render(
