@@ -44,6 +44,12 @@ def article_list(request, tag_slug: str | None = None):
     return render(request, "content/article_list.html", {"page": page, "paginator": paginator, "tag": tag})
 
 
+def may_preview(user) -> bool:
+    """Drafts are for staff who may see articles in the admin (view, or change, which implies it
+    there too), not for every staff user (issue 10)."""
+    return user.is_staff and (user.has_perm("content.view_article") or user.has_perm("content.change_article"))
+
+
 def _article_fragments(article: Article, *, preview: bool) -> dict[str, str]:
     """The article's part of the page, rendered: all but what base.html renders per request."""
     faq_entries = list(article.faq_entries.all())
@@ -79,8 +85,8 @@ def _article_page(request, fragments: dict[str, str]) -> HttpResponse:
 def article_detail(request, slug: str):
     version = live_article_version(slug)
     if version is None:
-        # Drafts and scheduled articles: 404 to the public, a noindex preview for staff.
-        if not (request.user.is_authenticated and request.user.is_staff):
+        # Drafts and scheduled articles: 404 to the public, a noindex preview for editors.
+        if not may_preview(request.user):
             raise Http404("No such article.")
         article = get_object_or_404(article_detail_queryset(include_unpublished=True), slug=slug)
         response = _article_page(request, _article_fragments(article, preview=True))

@@ -6,6 +6,7 @@ from xml.etree import ElementTree
 
 import feedparser
 import pytest
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from content.models import Article
@@ -88,6 +89,30 @@ def test_non_staff_users_get_404_for_drafts(client, django_user_model, draft_art
     user = django_user_model.objects.create_user("reader", "reader@example.com", "pw-reader-123")
     client.force_login(user)
     assert client.get("/blog/draft-article/?preview=1").status_code == 404
+
+
+def staff_with(client, django_user_model, *codenames: str):
+    user = django_user_model.objects.create_user("clerk", "clerk@example.com", "pw-clerk-123", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="content", codename__in=codenames))
+    client.force_login(user)
+    return client
+
+
+def test_issue10_item10_staff_without_view_article_cannot_preview_a_draft(
+    client, django_user_model, draft_article, scheduled_article
+):
+    """Staff who look after orders, say, are not editors: a draft is as unknown to them as to the public."""
+    clerk = staff_with(client, django_user_model, "view_faqentry", "change_faqentry")
+    assert clerk.get("/blog/draft-article/?preview=1").status_code == 404
+    assert clerk.get("/blog/scheduled-article/").status_code == 404
+
+
+@pytest.mark.parametrize("codename", ["view_article", "change_article"])  # change implies view, as in the admin
+def test_issue10_item10_staff_who_may_see_articles_preview_a_draft(client, django_user_model, draft_article, codename):
+    editor = staff_with(client, django_user_model, codename)
+    response = editor.get("/blog/draft-article/?preview=1")
+    assert response.status_code == 200
+    assert response["X-Robots-Tag"].startswith("noindex")
 
 
 def test_live_article_is_indexable(client, live_article):
