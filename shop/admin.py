@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from shop import refunds, staff
-from shop.models import Cart, CartLine, Order, OrderEvent, OrderLine, Product, Refund
+from shop.models import Cart, CartLine, Order, OrderEmail, OrderEvent, OrderLine, Product, Refund
 from shop.orders import OrderError
 
 
@@ -85,6 +85,32 @@ class OrderEventInline(ReadOnlyInline):
     ordering = ["created_at", "pk"]
 
 
+class OrderEmailInline(ReadOnlyInline):
+    model = OrderEmail
+    verbose_name_plural = "Order emails"
+    fields = ["kind", "created_at", "sent", "attempts", "last_error"]
+    readonly_fields = fields
+
+    @admin.display(description="sent")
+    def sent(self, email: OrderEmail):
+        return email.sent_at or "not sent (reconciliation retries it)"
+
+
+class UnsentEmailFilter(admin.SimpleListFilter):
+    """Orders owed an email that neither the mail server nor the broker took (issue 10, item 8)."""
+
+    title = "order emails"
+    parameter_name = "unsent_email"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Not sent yet")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(pk__in=OrderEmail.objects.filter(sent_at__isnull=True).values("order_id"))
+        return queryset
+
+
 class ShipForm(forms.Form):
     carrier = forms.CharField(max_length=100, initial="USPS")
     tracking_number = forms.CharField(max_length=100)
@@ -109,10 +135,10 @@ def _csv_cell(value) -> str:
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = ["number", "email", "status", "total", "currency", "needs_attention", "created_at"]
-    list_filter = ["status", "needs_attention", ("created_at", admin.DateFieldListFilter)]
+    list_filter = ["status", "needs_attention", UnsentEmailFilter, ("created_at", admin.DateFieldListFilter)]
     date_hierarchy = "created_at"
     search_fields = ["number", "email", "payment_intent_id", "checkout_session_id"]
-    inlines = [OrderLineInline, RefundInline, OrderEventInline]
+    inlines = [OrderLineInline, RefundInline, OrderEmailInline, OrderEventInline]
     actions = ["mark_shipped", "refund_orders", "cancel_unpaid", "export_csv", "packing_slip"]
     fieldsets = [
         (None, {"fields": ["number", "status", "email", "customer_name", "shipping_address_text", "created_at"]}),

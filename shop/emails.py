@@ -1,13 +1,17 @@
-"""Order emails: sent at once, and retried by a Celery task when the mail server is down."""
+"""Order emails: recorded, sent at once, retried by a Celery task when the mail server is down, and sent
+by reconciliation when even the broker was down (each is an `OrderEmail` row until it is sent)."""
 
 import logging
+from datetime import datetime, timedelta
 
 from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
 
 from core.mail import MailKind, send_templated_email
 from core.redaction import loggable, mask_email
 from shop.history import record_order_event
-from shop.models import Order
+from shop.models import Order, OrderEmail
 
 logger = logging.getLogger(__name__)
 
@@ -15,6 +19,8 @@ ORDER_EMAILS = {
     "confirmation": ("shop/email/order_confirmation", "Your Hod & Hod order {number} is confirmed"),
     "shipped": ("shop/email/order_shipped", "Your Hod & Hod order {number} is on its way"),
 }
+UNSENT_EMAIL_MIN_AGE = timedelta(minutes=1)  # give the first try and the Celery retry their turn
+UNSENT_EMAIL_BATCH = 100
 
 
 def send_order_email(*, order: Order, kind: str) -> str | None:
@@ -32,6 +38,38 @@ def send_order_email(*, order: Order, kind: str) -> str | None:
     return message_id
 
 
+def send_recorded_email(*, email_id: int) -> bool:
+    """Send one recorded order email unless it was sent already; True once it is sent.
+
+    The row is locked while it is sent (`SKIP LOCKED`: whoever else holds it is sending it), so the first
+    try, the Celery retry and reconciliation never send it twice. Raises what the mail backend raised,
+    after recording it on the row."""
+    with transaction.atomic():
+        email = OrderEmail.objects.select_for_update(skip_locked=True).filter(pk=email_id).first()
+        if email is None or email.sent_at is not None:
+            return email is not None
+        email.attempts += 1
+        try:
+            with transaction.atomic():  # a savepoint: whatever fails, the attempt is still recorded below
+                send_order_email(order=Order.objects.get(pk=email.order_id), kind=email.kind)
+        except Exception as exc:
+            error = exc
+        else:
+            email.sent_at, email.last_error, error = timezone.now(), "", None
+        if error is not None:
+            email.last_error = loggable(error)
+        email.save(update_fields=["attempts", "sent_at", "last_error"])
+    if error is not None:
+        raise error
+    return True
+
+
+def _unsent_email_id(order_id: int, kind: str) -> int:
+    """The order's email of this kind (the newest), recorded now if it never was."""
+    email = OrderEmail.objects.filter(order_id=order_id, kind=kind).order_by("-pk").first()
+    return email.pk if email is not None else OrderEmail.objects.create(order_id=order_id, kind=kind).pk
+
+
 # Beside the function it retries (not in tasks.py): deliver_order_email queues it, and tasks.py imports us.
 @shared_task(
     name="shop.send_order_email",
@@ -40,17 +78,44 @@ def send_order_email(*, order: Order, kind: str) -> str | None:
     retry_backoff_max=3600,
     max_retries=8,
 )
-def send_order_email_task(order_id: int, kind: str) -> str:
-    return send_order_email(order=Order.objects.get(pk=order_id), kind=kind)
+def send_order_email_task(order_id: int, kind: str, email_id: int | None = None) -> bool:
+    return send_recorded_email(email_id=email_id or _unsent_email_id(order_id, kind))
 
 
-def deliver_order_email(*, order_id: int, kind: str, order: Order | None = None) -> None:
-    """Send now; if the mail server is down, hand it to the retrying Celery task."""
+def record_order_email(*, order_id: int, kind: str) -> int:
+    """Record an email the order's customer is owed; call in the transaction that makes it owed."""
+    return OrderEmail.objects.create(order_id=order_id, kind=kind).pk
+
+
+def deliver_order_email(*, order_id: int, kind: str, email_id: int | None = None) -> None:
+    """Send the recorded email (recorded now without `email_id`); if the mail server is down, hand it to the
+    retrying Celery task; if the broker is down too, the row waits for reconciliation (`send_unsent_order_emails`)."""
+    email_id = email_id or record_order_email(order_id=order_id, kind=kind)
     try:
-        send_order_email(order=order or Order.objects.get(pk=order_id), kind=kind)
+        send_recorded_email(email_id=email_id)
     except Exception as exc:
         logger.error("sending the %s email for order %s failed (%s); queueing a retry", kind, order_id, loggable(exc))
         try:
-            send_order_email_task.delay(order_id, kind)
+            send_order_email_task.delay(order_id, kind, email_id)
         except Exception as exc:
-            logger.error("could not queue the %s email for order %s: %s", kind, order_id, loggable(exc))
+            logger.error(
+                "could not queue the %s email for order %s (%s); reconciliation will send it",
+                kind,
+                order_id,
+                loggable(exc),
+            )
+
+
+def send_unsent_order_emails(*, now: datetime | None = None) -> tuple[int, int]:
+    """Send recorded order emails still unsent (fewest attempts first); (sent, failed). Stops at the first
+    failure: the mail server is down, and the next pass tries again."""
+    now = now or timezone.now()
+    unsent = OrderEmail.objects.filter(sent_at__isnull=True, created_at__lt=now - UNSENT_EMAIL_MIN_AGE)
+    sent = 0
+    for email_id in unsent.order_by("attempts", "created_at").values_list("pk", flat=True)[:UNSENT_EMAIL_BATCH]:
+        try:
+            sent += send_recorded_email(email_id=email_id)
+        except Exception as exc:
+            logger.error("sending unsent order email %s failed again: %s", email_id, loggable(exc))
+            return sent, 1
+    return sent, 0

@@ -238,3 +238,24 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stripe_refund_id}: {self.amount} {self.currency}"
+
+
+class OrderEmail(models.Model):
+    """One row per email an order's customer is owed, made before the first try: when the mail server and
+    the broker are down together nothing is lost, and reconciliation sends what is still unsent (issue 10)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="emails")
+    kind = models.CharField(max_length=32, help_text="confirmation, shipped, …")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="Empty while it is still to be sent.")
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["attempts", "created_at"], condition=Q(sent_at__isnull=True), name="shop_email_unsent")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} email, {'sent' if self.sent_at else 'not sent'}"

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from core.errors import Refusal
 from core.redaction import loggable
-from shop.emails import deliver_order_email
+from shop.emails import deliver_order_email, record_order_email
 from shop.history import record_order_event
 from shop.models import Order, OrderEvent
 from shop.signals import order_paid, order_refunded
@@ -85,10 +85,13 @@ def transition_order(
 
 
 def _after_commit(order_id: int, to_status: str) -> None:
+    # The email is recorded in the transition's own transaction: owed even if this process dies after commit.
     if to_status == Status.PAID:
-        transaction.on_commit(lambda: _announce_paid(order_id))
+        email_id = record_order_email(order_id=order_id, kind="confirmation")
+        transaction.on_commit(lambda: _announce_paid(order_id, email_id))
     elif to_status == Status.SHIPPED:
-        transaction.on_commit(lambda: deliver_order_email(order_id=order_id, kind="shipped"))
+        email_id = record_order_email(order_id=order_id, kind="shipped")
+        transaction.on_commit(lambda: deliver_order_email(order_id=order_id, kind="shipped", email_id=email_id))
     elif to_status == Status.REFUNDED:
         transaction.on_commit(lambda: _announce_refunded(order_id))
 
@@ -104,9 +107,9 @@ def flag_order(*, order: Order, reason: str, stripe_event_id: str = "", user=Non
     logger.warning("order %s flagged: %s", order.number, reason)
 
 
-def _announce_paid(order_id: int) -> None:
+def _announce_paid(order_id: int, email_id: int) -> None:
     order = Order.objects.get(pk=order_id)
-    deliver_order_email(order_id=order_id, kind="confirmation", order=order)
+    deliver_order_email(order_id=order_id, kind="confirmation", email_id=email_id)
     for receiver, result in order_paid.send_robust(sender=Order, order=order):
         if isinstance(result, Exception):
             logger.error("order_paid receiver %r failed for %s: %s", receiver, order.number, loggable(result))

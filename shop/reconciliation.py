@@ -14,6 +14,7 @@ from core.redaction import loggable
 from payments.client import as_dict, get_stripe_client
 from payments.events import deferred_events, failed_events, retry_events
 from shop.checkout import CHECKOUT_SESSION_LIFETIME
+from shop.emails import send_unsent_order_emails
 from shop.fulfilment import fulfil_checkout_session
 from shop.models import Order
 from shop.orders import transition_order
@@ -46,9 +47,10 @@ def _settle_with_stripe(order: Order) -> None:
 
 def reconcile_pending_orders(*, now: datetime | None = None) -> dict[str, int]:
     """Ask Stripe about `pending_payment` orders past their session's expiry, so a webhook lost for
-    good neither strands stock nor loses a paid order. Also retries failed Stripe events."""
+    good neither strands stock nor loses a paid order. Also retries failed Stripe events, and sends the
+    order emails that neither the mail server nor the broker took."""
     now = now or timezone.now()
-    counts = {"checked": 0, "paid": 0, "cancelled": 0, "events_retried": 0, "errors": 0}
+    counts = {"checked": 0, "paid": 0, "cancelled": 0, "events_retried": 0, "emails_sent": 0, "errors": 0}
     stale = Order.objects.filter(status=Status.PENDING_PAYMENT, checkout_expires_at__lt=now - RECONCILE_GRACE)
     no_session = Order.objects.filter(
         status=Status.PENDING_PAYMENT, checkout_session_id="", created_at__lt=now - CHECKOUT_SESSION_LIFETIME
@@ -73,4 +75,6 @@ def reconcile_pending_orders(*, now: datetime | None = None) -> dict[str, int]:
         retried, failed = retry_events(events)
         counts["events_retried"] += retried
         counts["errors"] += failed
+    counts["emails_sent"], failed = send_unsent_order_emails(now=now)
+    counts["errors"] += failed
     return counts
