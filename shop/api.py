@@ -13,6 +13,7 @@ from core.api import error_responses
 from core.errors import NotFound, Refusal
 from shop.carts import add_to_cart, create_cart, get_cart_by_token, remove_line, set_line_quantity
 from shop.checkout import start_checkout
+from shop.limits import client_hash
 from shop.models import Cart, CartLine, Order, Product
 from shop.selectors import cart_line, order_for_token
 from shop.serializers import (
@@ -137,7 +138,9 @@ class CheckoutApi(APIView):
         description=(
             "Reserves the cart's units in a new order (`pending_payment`) and opens a Stripe Checkout "
             "Session; send the customer to `checkout_url`. The order's `token` is the key to "
-            "`/api/orders/<token>/` and `/orders/<token>/`."
+            "`/api/orders/<token>/` and `/orders/<token>/`. Checkouts are limited per client address and per "
+            "email (`too_many_checkouts`, 429 with Retry-After), and so are the units one client or one email "
+            "holds in unpaid orders (`too_many_reserved`, 409)."
         ),
         request=CheckoutInputSerializer,
         responses={
@@ -150,7 +153,7 @@ class CheckoutApi(APIView):
         cart = _cart_or_404(token)
         data = CheckoutInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = start_checkout(cart=cart, email=data.validated_data["email"])
+        result = start_checkout(cart=cart, email=data.validated_data["email"], client=client_hash(request))
         order = Order.objects.for_display().get(pk=result.order.pk)
         body = {"checkout_url": result.checkout_url, "checkout_session_id": result.session_id, "order": order}
         return Response(CheckoutOutputSerializer(body).data, status=status.HTTP_201_CREATED)

@@ -19,6 +19,7 @@ from core.redaction import loggable, mask_email
 from payments.client import get_stripe_client
 from payments.money import is_payable_amount, to_minor_units
 from shop.history import record_order_event
+from shop.limits import check_reservation_caps, take_checkout_slot
 from shop.models import Cart, CartLine, Order, OrderLine, Product
 from shop.orders import CheckoutError, transition_order
 
@@ -69,8 +70,9 @@ def _check_lines(lines: list[CartLine], products: dict[int, Product]) -> str:
 
 
 @transaction.atomic
-def reserve_cart(*, cart: Cart, email: str) -> Order:
-    """Turn an open cart into a `pending_payment` order, taking its units from stock; all or nothing."""
+def reserve_cart(*, cart: Cart, email: str, client: str = "") -> Order:
+    """Turn an open cart into a `pending_payment` order, taking its units from stock; all or nothing.
+    `client` (a `shop.limits.client_hash`) is kept on the order so its holds count against that client."""
     cart = Cart.objects.select_for_update().get(pk=cart.pk)
     if not cart.is_open:
         raise CheckoutError("cart_checked_out", "This cart has already been checked out; start a new one.", 409)
@@ -83,10 +85,12 @@ def reserve_cart(*, cart: Cart, email: str) -> Order:
         for p in Product.objects.select_for_update().filter(pk__in=[line.product_id for line in lines]).order_by("pk")
     }
     currency = _check_lines(lines, products)
+    wanted = {line.product_id: line.quantity for line in lines}
+    check_reservation_caps(wanted=wanted, products=products, client=client, email=email)
     for line in lines:
         Product.objects.filter(pk=line.product_id).update(stock=F("stock") - line.quantity)
     total = sum((products[line.product_id].price * line.quantity for line in lines), Decimal("0.00"))
-    order = _create_order(email=email, currency=currency, total=total)
+    order = _create_order(email=email, currency=currency, total=total, client_hash=client)
     OrderLine.objects.bulk_create(
         OrderLine(
             order=order,
@@ -142,20 +146,23 @@ def create_checkout_session(*, order: Order, success_url: str | None = None, can
 
 
 def start_checkout(
-    *, cart: Cart, email: str, success_url: str | None = None, cancel_url: str | None = None
+    *, cart: Cart, email: str, client: str = "", success_url: str | None = None, cancel_url: str | None = None
 ) -> CheckoutResult:
     """Reserve the cart's units in a new order, then open a Stripe Checkout Session for it.
 
+    `client` is the `shop.limits.client_hash` of the request (the page and the API pass it): checkouts are
+    limited per client and per email, and so are the units they hold unpaid (issue 10).
     Raises CheckoutError (empty_cart, out_of_stock, product_unavailable, invalid_email, cart_checked_out,
-    payment_unavailable). If Stripe cannot be reached the order is cancelled, its stock released and the
-    cart reopened, so the customer can simply try again.
+    too_many_checkouts, too_many_reserved, payment_unavailable). If Stripe cannot be reached the order is
+    cancelled, its stock released and the cart reopened, so the customer can simply try again.
     """
     email = (email or "").strip()
     try:
         validate_email(email)
     except ValidationError:
         raise CheckoutError("invalid_email", "Enter a valid email address, like name@example.com.") from None
-    order = reserve_cart(cart=cart, email=email)
+    take_checkout_slot(client=client, email=email)
+    order = reserve_cart(cart=cart, email=email, client=client)
     # Stripe is called outside the reservation's transaction: a slow Stripe never holds product locks.
     try:
         session = create_checkout_session(order=order, success_url=success_url, cancel_url=cancel_url)

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q, Sum
+from django.db.models.functions import Upper
 
 from core.tokens import new_token
 from payments.money import is_payable_amount
@@ -98,12 +99,27 @@ class Order(models.Model):
     tracking_number = models.CharField(max_length=100, blank=True)
     shipped_at = models.DateTimeField(null=True, blank=True)
     staff_notes = models.TextField(blank=True, help_text="Only staff see these.")
+    client_hash = models.CharField(
+        max_length=32,
+        blank=True,
+        editable=False,
+        help_text="A keyed hash of the address that checked out (shop.limits): counts one client's unpaid orders.",
+    )
 
     objects = OrderQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
         permissions = [("refund_order", "Can refund orders through Stripe")]
+        indexes = [
+            # The units one client or one email holds in unpaid orders (shop.limits), counted at each checkout.
+            models.Index(
+                "client_hash", "created_at", condition=Q(status="pending_payment"), name="shop_order_open_by_client"
+            ),
+            models.Index(
+                Upper("email"), "created_at", condition=Q(status="pending_payment"), name="shop_order_open_by_email"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.number

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import stripe
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.redaction import loggable
@@ -16,6 +17,7 @@ from payments.events import deferred_events, failed_events, retry_events
 from shop.checkout import CHECKOUT_SESSION_LIFETIME
 from shop.emails import send_unsent_order_emails
 from shop.fulfilment import fulfil_checkout_session
+from shop.limits import reservation_hold
 from shop.models import Order
 from shop.orders import transition_order
 
@@ -51,7 +53,11 @@ def reconcile_pending_orders(*, now: datetime | None = None) -> dict[str, int]:
     order emails that neither the mail server nor the broker took."""
     now = now or timezone.now()
     counts = {"checked": 0, "paid": 0, "cancelled": 0, "events_retried": 0, "emails_sent": 0, "errors": 0}
-    stale = Order.objects.filter(status=Status.PENDING_PAYMENT, checkout_expires_at__lt=now - RECONCILE_GRACE)
+    # Past the session's expiry, or past the shop's shorter hold (SHOP_RESERVATION_MINUTES): a Stripe session
+    # lives at least 30 minutes, so the shop expires an abandoned one itself and its units go back sooner.
+    stale = Order.objects.filter(status=Status.PENDING_PAYMENT).filter(
+        Q(checkout_expires_at__lt=now - RECONCILE_GRACE) | Q(created_at__lt=now - reservation_hold())
+    )
     no_session = Order.objects.filter(
         status=Status.PENDING_PAYMENT, checkout_session_id="", created_at__lt=now - CHECKOUT_SESSION_LIFETIME
     )

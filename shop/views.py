@@ -45,6 +45,7 @@ logger = logging.getLogger(__name__)
 CHECKOUT_EMAIL_SESSION_KEY = "shop_checkout_email"
 SESSION_ID_PATTERN = re.compile(r"^cs_[A-Za-z0-9_]{1,250}$")
 CONFIRMING_REFRESH_SECONDS = 3
+LIMIT_CODES = ("too_many_checkouts", "too_many_reserved")  # answered with their own status (429, 409)
 TRACKING_URLS = {
     # Carriers' public tracking pages; an unknown carrier gets the number without a link.
     "usps": "https://tools.usps.com/go/TrackConfirmAction?tLabels={number}",
@@ -199,6 +200,21 @@ def _render_cart(request, cart, checkout_form, line_errors=None, status=200) -> 
     return _allow_form_action_to_stripe(render(request, "shop/cart.html", context, status=status))
 
 
+def _refused_checkout(request: HttpRequest, form: CheckoutForm, error: CheckoutError | CartError) -> HttpResponse:
+    """The cart page again, the refusal next to the form it concerns."""
+    if error.code == "invalid_email":
+        form.add_error("email", error.message)
+    elif error.code in LIMIT_CODES:
+        form.add_error(None, error.message)
+    else:
+        messages.error(request, error.message)
+    status = error.status_code if error.code in LIMIT_CODES else 200
+    response = _render_cart(request, get_cart_for_session(request), form, status=status)
+    if getattr(error, "wait", 0):
+        response["Retry-After"] = str(error.wait)
+    return response
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def checkout(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
@@ -214,13 +230,9 @@ def checkout(request: HttpRequest) -> HttpResponse:
     request.session[CHECKOUT_EMAIL_SESSION_KEY] = email
     try:
         # Stripe sends the customer back to SITE_URL's /checkout/success/ or /checkout/cancel/.
-        result = start_checkout(cart=cart, email=email)
+        result = start_checkout(cart=cart, email=email, client=client_hash(request))
     except (CheckoutError, CartError) as error:
-        if getattr(error, "code", "") == "invalid_email":
-            form.add_error("email", error.message)
-        else:
-            messages.error(request, error.message)
-        return _render_cart(request, get_cart_for_session(request), form)
+        return _refused_checkout(request, form, error)
     # 303: the browser follows with a GET to Stripe's hosted payment page.
     response = HttpResponse(status=303)
     response["Location"] = result.checkout_url
