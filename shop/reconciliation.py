@@ -55,8 +55,9 @@ def reconcile_pending_orders(*, now: datetime | None = None) -> dict[str, int]:
     counts = {"checked": 0, "paid": 0, "cancelled": 0, "events_retried": 0, "emails_sent": 0, "errors": 0}
     # Past the session's expiry, or past the shop's shorter hold (SHOP_RESERVATION_MINUTES): a Stripe session
     # lives at least 30 minutes, so the shop expires an abandoned one itself and its units go back sooner.
+    held_too_long = Q(created_at__lt=now - reservation_hold()) & ~Q(checkout_session_id="")
     stale = Order.objects.filter(status=Status.PENDING_PAYMENT).filter(
-        Q(checkout_expires_at__lt=now - RECONCILE_GRACE) | Q(created_at__lt=now - reservation_hold())
+        Q(checkout_expires_at__lt=now - RECONCILE_GRACE) | held_too_long
     )
     no_session = Order.objects.filter(
         status=Status.PENDING_PAYMENT, checkout_session_id="", created_at__lt=now - CHECKOUT_SESSION_LIFETIME
