@@ -4,6 +4,8 @@ see the list, so staff with view-only rights could run it)."""
 
 import functools
 
+from axes.admin import AccessAttemptAdmin as LibraryAccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django_celery_beat.admin import PeriodicTaskAdmin as LibraryPeriodicTaskAdmin
 from django_celery_beat.models import PeriodicTask
@@ -27,5 +29,14 @@ class PeriodicTaskAdmin(LibraryPeriodicTaskAdmin):
     run_tasks = requiring("change", LibraryPeriodicTaskAdmin.run_tasks)  # runs the task now
 
 
+class AccessAttemptAdmin(LibraryAccessAttemptAdmin):
+    # Without the library's "clean up expired attempts": it fails (a 500) outside a sign-in request,
+    # and every sign-in already removes the expired ones. Lifting a lockout early is deleting its
+    # row (delete_selected, which needs the delete permission).
+    actions = []
+
+
 admin.site.unregister(PeriodicTask)
 admin.site.register(PeriodicTask, PeriodicTaskAdmin)
+admin.site.unregister(AccessAttempt)
+admin.site.register(AccessAttempt, AccessAttemptAdmin)

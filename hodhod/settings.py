@@ -8,6 +8,7 @@ with a clear message.
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "anymail",
+    "axes",
     "hodhod",
     "core",
     "payments",
@@ -83,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a lockout into its 429 answer
 ]
 
 ROOT_URLCONF = "hodhod.urls"
@@ -125,6 +128,26 @@ if os.environ.get("TEST_DATABASE_NAME"):
     # Lets two suites share one PostgreSQL server without sharing a test database.
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Password sign-in (the admin's only): django-axes refuses a user from an address after
+# ADMIN_LOGIN_FAILURE_LIMIT wrong passwords in a row, for ADMIN_LOGIN_LOCKOUT_MINUTES, even with the
+# right one. Counted in the database, so every worker and host sees the same count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+ADMIN_LOGIN_FAILURE_LIMIT = int(os.environ.get("ADMIN_LOGIN_FAILURE_LIMIT", "5"))
+ADMIN_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("ADMIN_LOGIN_LOCKOUT_MINUTES", "10"))
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = ADMIN_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=ADMIN_LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # one user from one address: others still sign in
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "hodhod.admin_login.client_address"  # behind a proxy, the address it saw
+AXES_DISABLE_ACCESS_LOG = True  # no row per successful sign-in (User.last_login has the last one)
+AXES_COOLOFF_MESSAGE = (
+    f"Too many wrong passwords for this user from this address: try again in {ADMIN_LOGIN_LOCKOUT_MINUTES} minutes."
+)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -203,6 +226,10 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# How many proxies in front of the app append to X-Forwarded-For: the client's address is the one
+# the nearest of them saw (the API's limits and the admin's sign-in limit both use it).
+NUM_PROXIES = int(os.environ.get("NUM_PROXIES", "0"))
+
 # API
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -215,7 +242,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     # Per client address; behind a proxy set NUM_PROXIES so the real address is used.
-    "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "0")) or None,
+    "NUM_PROXIES": NUM_PROXIES or None,
     "DEFAULT_THROTTLE_RATES": {
         "signup": os.environ.get("API_RATE_SIGNUP", "20/hour"),
         "carts": os.environ.get("API_RATE_CARTS", "120/minute"),
