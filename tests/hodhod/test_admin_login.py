@@ -25,9 +25,7 @@ def editor(django_user_model):
 
 
 def log_in(client, username: str, password: str, address: str = HOME):
-    return client.post(
-        "/admin/login/?next=/admin/", {"username": username, "password": password}, REMOTE_ADDR=address
-    )
+    return client.post("/admin/login/?next=/admin/", {"username": username, "password": password}, REMOTE_ADDR=address)
 
 
 def fail_five_times(client, username: str = "editor", address: str = HOME) -> None:
