@@ -241,8 +241,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["hodhod.parsers.JSONParser"],  # DRF's, with too-deep nesting a 400
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    # Per client address; behind a proxy set NUM_PROXIES so the real address is used.
-    "NUM_PROXIES": NUM_PROXIES or None,
+    # Per client address; behind a proxy set NUM_PROXIES so the real address is used. 0, not None:
+    # with None DRF keys on the whole X-Forwarded-For, which the client writes itself.
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "signup": os.environ.get("API_RATE_SIGNUP", "20/hour"),
         "carts": os.environ.get("API_RATE_CARTS", "120/minute"),
