@@ -1,16 +1,22 @@
-"""A local Stripe for tests and `make run`: the REST subset the shop calls, a
-hosted pay page, and signed webhook deliveries. Standard library only; no Django,
-nothing from the project.
+"""A local Stripe for tests and `make run`: the REST subset the shop calls (Checkout with
+shipping, promotion codes, tax and recovery; a clock), hosted pages, and signed webhook deliveries. Standard library only;
+no Django, nothing from the project.
 
     emu = StripeEmulator(webhook_url=None, webhook_secret="whsec_...").start()
     client = stripe.StripeClient("sk_test_x", base_addresses={"api": emu.base_url})
+    emu.advance_clock(31 * 86400)  # renewals, retries, expiries fall due
 
-Modules, each importing only those listed after it: `__main__` (the command line),
-`emulator` (StripeEmulator: core + server + sweep), `server` (HTTP), `core`,
-`sessions` and `refunds` (the endpoints), `events` (events and webhooks), `store`
-(state and look-ups), `pages` (the hosted page), `payer`, `session_params`,
-`params` (parameter checks, StripeError), `forms` (form decoding), `objects`
-(Stripe-shaped dicts), `delivery` (webhook POSTs and retries), `signing`.
+Modules, by layer (each imports only from the layers below it):
+- `__main__` (the command line), `emulator` (StripeEmulator: core + server + sweep);
+- `server` (HTTP), `routes` (the /v1 table), `checkout_page` (the hosted pay page),
+  `pages` and `page_parts` (its HTML);
+- `core`, joining the parts: `sessions`, `checkout_pay`, `refunds`, `promotions`, `catalog`,
+  `customers`, `clock`;
+- `events` (events, ordered batches, webhooks), `store` (state, the clock's `now`, look-ups);
+- parameters: `session_params`, `session_options`, `promotion_params`, `catalog_params`,
+  `params` (StripeError), `forms`; the payer: `payer`;
+- objects: `session_objects`, `catalog_objects`, `billing_objects`, `objects`; arithmetic:
+  `pricing`, `tax` (the tax table), `periods`; `delivery` (webhook POSTs), `signing`.
 """
 
 from .emulator import StripeEmulator

@@ -26,6 +26,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--auto-settle-after", type=float, default=None, help="settle delayed payments after N seconds")
     parser.add_argument("--max-attempts", type=int, default=5, help="webhook delivery attempts per event")
     parser.add_argument("--retry-delay", type=float, default=1.0, help="first retry after N s, doubling each time")
+    parser.add_argument(
+        "--clock-offset", type=int, default=0, help="start the emulator's clock N seconds ahead of real time"
+    )
+    parser.add_argument(
+        "--dunning-final-status",
+        choices=("canceled", "unpaid"),
+        default="canceled",
+        help="what a subscription becomes when every retry of a renewal has failed",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no line per API call and webhook attempt")
     parser.add_argument("-v", "--verbose", action="store_true", help="also log every HTTP request")
     args = parser.parse_args(argv)
@@ -45,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         log_requests=not args.quiet,
         max_attempts=args.max_attempts,
         retry_delay=args.retry_delay,
+        clock_offset=args.clock_offset,
+        dunning_final_status=args.dunning_final_status,
     )
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -1,18 +1,33 @@
-"""The emulator without its HTTP server: Checkout Sessions, Refunds and the
-events they cause (each in its own module), plus the switches a test flips.
+"""The emulator without its HTTP server: each part of Stripe in its own module, joined here,
+plus the switches a test flips.
 
-server.py answers requests with an `EmulatorCore`; emulator.py adds the server
-and the background threads to it.
+Commerce: Checkout Sessions (sessions.py, checkout_pay.py), refunds, coupons and promotion codes
+(promotions.py), the catalog (catalog.py), customers, and the clock (clock.py). The parts call
+each other through `self`; none imports another. server.py answers requests with an `EmulatorCore`;
+emulator.py adds the server and the background threads to it.
 """
 
 from __future__ import annotations
 
+from .catalog import Catalog
+from .checkout_pay import CheckoutPayments
+from .clock import Clock
+from .customers import Customers
 from .params import StripeError
+from .promotions import Promotions
 from .refunds import Refunds
 from .sessions import CheckoutSessions
 
 
-class EmulatorCore(CheckoutSessions, Refunds):
+class EmulatorCore(
+    CheckoutSessions,
+    CheckoutPayments,
+    Refunds,
+    Promotions,
+    Catalog,
+    Customers,
+    Clock,
+):
     """Stripe's state and behaviour, called by the HTTP layer and by tests."""
 
     def fail_next(

@@ -60,14 +60,18 @@ def deliver_with_retries(
     stopping: threading.Event,
     max_attempts: int,
     retry_delay: float,
+    first_attempt: int = 0,
 ) -> None:
     """Send `event` with `send(event, url)` until it answers 2xx, at most `max_attempts` times,
     waiting `retry_delay` seconds and then twice as long before each retry.
 
     Before each attempt: stop when `wanted()` turned false (the emulator was reset) or
     `stopping` is set, and read `webhook_url()` anew (it may have changed; None stops).
+    `first_attempt` > 0 continues a delivery whose earlier attempts were made elsewhere.
     """
-    for attempt in range(max_attempts):
+    if first_attempt and stopping.wait(retry_delay * 2 ** (first_attempt - 1)):
+        return
+    for attempt in range(first_attempt, max_attempts):
         if not wanted() or stopping.is_set():
             return
         url = webhook_url()

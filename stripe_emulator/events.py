@@ -4,17 +4,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import random
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from .delivery import deliver_with_retries, post_event
 from .objects import clone, event_object
 from .params import no_such
 from .signing import sign_payload
-from .store import Store
+from .store import Store, page_of
 
 logger = logging.getLogger("stripe_emulator")
 
@@ -33,12 +36,99 @@ class Events(Store):
             self.record(self.events, event)
         return clone(event)
 
+    def emit(
+        self, type: str, obj: dict[str, Any], *, previous_attributes: dict[str, Any] | None = None
+    ) -> dict[str, Any]:  # noqa: A002 - Stripe's field name
+        """Build an event and send it: with the batch of the operation under way (see `batch`), or now."""
+        event = self.build_event(type, obj, previous_attributes=previous_attributes)
+        with self._lock:
+            if self._batch is not None:
+                self._batch.append(event)
+            else:
+                self.deliver_event(event)
+        return event
+
+    @contextlib.contextmanager
+    def batch(
+        self, *, send: bool = True, shuffle: bool = False, duplicate: bool = False, seed: int | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Hold the lock and gather what `emit` sends during the block; send it afterwards, in order,
+        on one delivery thread (or not at all when `send` is false). Nested blocks join the outer one."""
+        with self._lock:
+            if self._batch is not None:
+                yield self._batch
+                return
+            self._batch = []
+            try:
+                yield self._batch
+            finally:
+                # sent even when the block raised: what was emitted did happen (an expiry before a refusal)
+                events, self._batch = self._batch, None
+                if send:
+                    self.deliver_events(events, shuffle=shuffle, duplicate=duplicate, seed=seed)
+
+    def deliver_events(
+        self, events: list[dict[str, Any]], *, shuffle: bool = False, duplicate: bool = False, seed: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Deliver `events` one after another on one background thread (first attempts in order; a
+        failed one is retried on its own thread, as `deliver_event` would). `duplicate` sends each
+        twice and `shuffle` mixes the order (seeded), as Stripe may; returns the order used."""
+        order = [event for event in events for _ in range(2 if duplicate else 1)]
+        if shuffle:
+            random.Random(seed).shuffle(order)
+        if not self.webhook_url or not order:
+            return order
+        with self._lock:
+            self._pending += len(order)
+            generation = self._generation
+        thread = threading.Thread(target=self._deliver_in_order, args=(clone(order), generation), daemon=True)
+        thread.start()
+        return order
+
+    def _deliver_in_order(self, events: list[dict[str, Any]], generation: int) -> None:
+        for index, event in enumerate(events):
+            url = self.webhook_url
+            if generation != self._generation or self._stopping.is_set() or not url:
+                with self._lock:
+                    if generation == self._generation:
+                        self._pending -= len(events) - index
+                        self._deliveries_changed.notify_all()
+                return
+            if 200 <= self.send_event(event, url=url) < 300 or self.max_attempts <= 1:
+                self._delivery_done(generation)
+            else:
+                retry = threading.Thread(target=self._deliver_with_retries, args=(event, generation, 1), daemon=True)
+                retry.start()
+
+    def _delivery_done(self, generation: int) -> None:
+        with self._lock:
+            if generation == self._generation:
+                self._pending -= 1
+                self._deliveries_changed.notify_all()
+
     def retrieve_event(self, event_id: str) -> dict[str, Any]:
         with self._lock:
             for event in self.events:
                 if event["id"] == event_id:
                     return clone(event)
         raise no_such("event", event_id)
+
+    def list_events(self, filters: dict[str, Any]) -> dict[str, Any]:
+        """GET /v1/events, newest first; `type` (a `*` wildcard at the end allowed) and `types[]` filter."""
+        kind = filters.get("type")
+        kinds = filters.get("types") if isinstance(filters.get("types"), list) else None
+        with self._lock:
+            found = [
+                e
+                for e in self.events
+                if (
+                    not isinstance(kind, str)
+                    or e["type"] == kind
+                    or (kind.endswith("*") and e["type"].startswith(kind[:-1]))
+                )
+                and (kinds is None or e["type"] in kinds)
+            ]
+            return page_of(found, filters, "/v1/events")
 
     def sign(self, payload: bytes, timestamp: int | None = None, secret: str | None = None) -> str:
         """The Stripe-Signature header value for `payload` (defaults: now, the webhook secret)."""
@@ -79,7 +169,7 @@ class Events(Store):
         thread = threading.Thread(target=self._deliver_with_retries, args=(clone(event), generation), daemon=True)
         thread.start()
 
-    def _deliver_with_retries(self, event: dict[str, Any], generation: int) -> None:
+    def _deliver_with_retries(self, event: dict[str, Any], generation: int, first_attempt: int = 0) -> None:
         try:
             deliver_with_retries(
                 event,
@@ -89,12 +179,10 @@ class Events(Store):
                 stopping=self._stopping,
                 max_attempts=self.max_attempts,
                 retry_delay=self.retry_delay,
+                first_attempt=first_attempt,
             )
         finally:
-            with self._lock:
-                if generation == self._generation:
-                    self._pending -= 1
-                    self._deliveries_changed.notify_all()
+            self._delivery_done(generation)
 
     def wait_for_deliveries(self, timeout: float = 15.0) -> list[tuple[str, str, int]]:
         """Block until every background delivery has succeeded or given up; returns `deliveries`.

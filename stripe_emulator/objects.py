@@ -1,5 +1,6 @@
 """Stripe-shaped objects: ids, copies, amounts, and the JSON the API answers
-(Checkout Sessions, PaymentIntents, Charges, Refunds, events, lists).
+(PaymentIntents, Charges, Refunds, events, lists). Checkout Sessions are built in
+session_objects.py, the catalog in catalog_objects.py, billing in billing_objects.py.
 
 Plain functions building plain dicts; the store in store.py keeps them.
 """
@@ -70,99 +71,42 @@ def event_object(
     }
 
 
-# Every new Checkout Session, in Stripe's field order; session_object fills in the fields set to None here.
-_NEW_SESSION: dict[str, Any] = {
-    "id": None,
-    "object": "checkout.session",
-    "after_expiration": None,
-    "allow_promotion_codes": None,
-    "amount_subtotal": None,
-    "amount_total": None,
-    "automatic_tax": {"enabled": False, "liability": None, "status": None},
-    "billing_address_collection": None,
-    "cancel_url": None,
-    "client_reference_id": None,
-    "client_secret": None,
-    "collected_information": None,
-    "created": None,
-    "currency": None,
-    "custom_fields": [],
-    "custom_text": {
-        "after_submit": None,
-        "shipping_address": None,
-        "submit": None,
-        "terms_of_service_acceptance": None,
-    },
-    "customer": None,
-    "customer_creation": "if_required",
-    "customer_details": None,
-    "customer_email": None,
-    "expires_at": None,
-    "invoice": None,
-    "livemode": False,
-    "locale": None,
-    "metadata": None,
-    "mode": "payment",
-    "payment_intent": None,
-    "payment_link": None,
-    "payment_method_collection": "if_required",
-    "payment_method_types": ["card"],
-    "payment_status": "unpaid",
-    "phone_number_collection": {"enabled": False},
-    "recovered_from": None,
-    "setup_intent": None,
-    "shipping_address_collection": None,
-    "shipping_cost": None,
-    "shipping_details": None,
-    "shipping_options": [],
-    "status": "open",
-    "submit_type": None,
-    "subscription": None,
-    "success_url": None,
-    "total_details": None,
-    "ui_mode": "hosted",
-    "url": None,
-}
-
-
-def session_object(session_id: str, options: dict[str, Any], *, created: int, url: str) -> dict[str, Any]:
-    """A new, open Checkout Session from the checked create parameters (see session_params.py)."""
-    subtotal = sum(item["amount_subtotal"] for item in options["line_items"])
-    shipping_amount = options["shipping_amount"]
-    allowed_countries = options["allowed_countries"]
-    session = clone(_NEW_SESSION)
-    session.update(
-        {
-            "id": session_id,
-            "amount_subtotal": subtotal,
-            "amount_total": subtotal + shipping_amount,
-            "created": created,
-            "expires_at": options["expires_at"],
-            "shipping_address_collection": (
-                {"allowed_countries": allowed_countries} if allowed_countries is not None else None
-            ),
-            "shipping_cost": (
-                {"amount_subtotal": shipping_amount, "amount_tax": 0, "amount_total": shipping_amount}
-                if shipping_amount
-                else None
-            ),
-            "total_details": {"amount_discount": 0, "amount_shipping": shipping_amount, "amount_tax": 0},
-            "url": url,
-        }
-    )
-    for name in (
-        "billing_address_collection",
-        "cancel_url",
-        "client_reference_id",
-        "currency",
-        "customer_email",
-        "locale",
-        "metadata",
-        "submit_type",
-        "success_url",
-    ):
-        session[name] = options[name]
-    return session
+def payment_intent_object(
+    pi_id: str,
+    *,
+    amount: int,
+    currency: str,
+    charge_id: str,
+    payer: dict[str, str],
+    delayed: bool,
+    metadata: dict,
+    now: int,
+    customer: str | None = None,
+    description: str | None = None,
+) -> dict[str, Any]:
+    """The PaymentIntent of a session (or invoice) just paid: succeeded, or processing for a delayed method."""
+    return {
+        "id": pi_id,
+        "object": "payment_intent",
+        "amount": amount,
+        "amount_capturable": 0,
+        "amount_received": 0 if delayed else amount,
+        "canceled_at": None,
+        "capture_method": "automatic_async",
+        "client_secret": f"{pi_id}_secret_{new_id('', 16)}",
+        "created": now,
+        "currency": currency,
+        "customer": customer,
+        "description": description,
+        "last_payment_error": None,
+        "latest_charge": charge_id,
+        "livemode": False,
+        "metadata": metadata,
+        "payment_method": new_id("pm_"),
+        "payment_method_types": ["us_bank_account"] if delayed else ["card"],
+        "receipt_email": payer["email"],
+        "status": "processing" if delayed else "succeeded",
+    }
 
 
 def payer_address(payer: dict[str, str]) -> dict[str, Any]:
@@ -174,42 +118,6 @@ def payer_address(payer: dict[str, str]) -> dict[str, Any]:
         "line2": payer["line2"] or None,
         "postal_code": payer["postal_code"],
         "state": payer["state"] or None,
-    }
-
-
-def payment_intent_object(
-    pi_id: str,
-    session: dict[str, Any],
-    *,
-    charge_id: str,
-    payer: dict[str, str],
-    delayed: bool,
-    metadata: dict,
-    now: int,
-) -> dict[str, Any]:
-    """The PaymentIntent of a session just paid: succeeded, or processing for a delayed method."""
-    amount = session["amount_total"]
-    return {
-        "id": pi_id,
-        "object": "payment_intent",
-        "amount": amount,
-        "amount_capturable": 0,
-        "amount_received": 0 if delayed else amount,
-        "canceled_at": None,
-        "capture_method": "automatic_async",
-        "client_secret": f"{pi_id}_secret_{new_id('', 16)}",
-        "created": now,
-        "currency": session["currency"],
-        "customer": None,
-        "description": None,
-        "last_payment_error": None,
-        "latest_charge": charge_id,
-        "livemode": False,
-        "metadata": metadata,
-        "payment_method": new_id("pm_"),
-        "payment_method_types": ["us_bank_account"] if delayed else ["card"],
-        "receipt_email": payer["email"],
-        "status": "processing" if delayed else "succeeded",
     }
 
 
@@ -246,28 +154,6 @@ def charge_object(charge_id: str, intent: dict[str, Any], *, payer: dict[str, st
             "url": f"/v1/charges/{charge_id}/refunds",
         },
         "status": "pending" if delayed else "succeeded",
-    }
-
-
-def completed_session_fields(pi_id: str, *, payer: dict[str, str], delayed: bool) -> dict[str, Any]:
-    """What completing a Checkout Session changes on it: status, payment and the payer's details."""
-    address = payer_address(payer)
-    shipping = {"address": dict(address), "name": payer["name"]}
-    return {
-        "status": "complete",
-        "url": None,
-        "payment_status": "unpaid" if delayed else "paid",
-        "payment_intent": pi_id,
-        "customer_details": {
-            "address": dict(address),
-            "email": payer["email"],
-            "name": payer["name"],
-            "phone": None,
-            "tax_exempt": "none",
-            "tax_ids": [],
-        },
-        "collected_information": {"shipping_details": clone(shipping)},
-        "shipping_details": clone(shipping),
     }
 
 

@@ -7,11 +7,24 @@ drive it like a person would and accessibility checks pass.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
 from .objects import format_amount
+from .page_parts import consent_fieldset, promotion_fieldset, shipping_fieldset, subscription_note, totals_rows
 from .payer import prefilled_payer
+
+
+@dataclass
+class PageResponse:
+    """What a hosted page answers: HTML with a status, or a 303 redirect to `location`."""
+
+    status: int = 200
+    html: str = ""
+    location: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
 
 STYLE = """
 *{box-sizing:border-box}
@@ -35,6 +48,8 @@ button:focus-visible,input:focus-visible,select:focus-visible,a:focus-visible{ou
 .error{background:#fdecea;border:1px solid #b3261e;color:#8c1d18;padding:.5rem .75rem;border-radius:4px}
 .status{font-weight:600}
 a{color:#3d3ab0}
+.choice{display:flex;gap:.5rem;align-items:center;margin:.35rem 0}
+.choice input{width:auto}.choice label{margin:0}
 """
 
 
@@ -49,22 +64,17 @@ def _document(title: str, body: str) -> str:
     )
 
 
-def _lines_table(session: dict[str, Any], items: list[dict[str, Any]]) -> str:
+def _lines_table(session: dict[str, Any], items: list[dict[str, Any]], rate_names: dict[str, str]) -> str:
     currency = session["currency"]
     rows = "".join(
         "<tr>"
-        f"<td>{escape(item['description'])}</td>"
+        f"<td>{escape(item['description'] or '')}</td>"
         f'<td class="num">{item["quantity"]}</td>'
-        f'<td class="num">{escape(format_amount(item["amount_total"], currency))}</td>'
+        f'<td class="num">{escape(format_amount(item["amount_subtotal"], currency))}</td>'
         "</tr>"
         for item in items
     )
-    shipping = (session.get("total_details") or {}).get("amount_shipping") or 0
-    shipping_row = (
-        f'<tr><td>Shipping</td><td></td><td class="num">{escape(format_amount(shipping, currency))}</td></tr>'
-        if shipping
-        else ""
-    )
+    shipping_row = totals_rows(session, rate_names)
     return (
         '<table>\n<caption class="note">Your order</caption>\n'
         '<thead><tr><th scope="col">Item</th><th scope="col" class="num">Qty</th>'
@@ -83,62 +93,88 @@ def _field(name: str, label: str, value: str, *, autocomplete: str, kind: str = 
     )
 
 
+def _country_field(allowed: list[str] | None, country: str) -> str:
+    if allowed:
+        options = "".join(
+            f'<option value="{escape(code)}"{" selected" if code == country else ""}>{escape(code)}</option>'
+            for code in allowed
+        )
+        return (
+            '<div><label for="country">Country</label>'
+            f'<select id="country" name="country" autocomplete="shipping country">{options}</select></div>'
+        )
+    return _field(
+        "country",
+        "Country (two-letter code)",
+        country,
+        autocomplete="shipping country",
+        extra=' maxlength="2" required',
+    )
+
+
+def _address_fieldset(payer: dict[str, str], allowed: list[str] | None) -> str:
+    return f"""<fieldset><legend>Shipping address</legend>
+{_field("name", "Full name", payer["name"], autocomplete="shipping name", extra=" required")}
+{_field("line1", "Address line 1", payer["line1"], autocomplete="shipping address-line1", extra=" required")}
+{_field("line2", "Address line 2 (optional)", payer["line2"], autocomplete="shipping address-line2")}
+<div class="row">
+{_field("city", "City", payer["city"], autocomplete="shipping address-level2", extra=" required")}
+{_field("state", "State or province", payer["state"], autocomplete="shipping address-level1")}
+</div>
+<div class="row">
+{_field("postal_code", "Postal code", payer["postal_code"], autocomplete="shipping postal-code", extra=" required")}
+{_country_field(allowed, payer["country"])}
+</div>
+</fieldset>"""
+
+
 def render_pay_page(
     session: dict[str, Any],
     items: list[dict[str, Any]],
     *,
     values: dict[str, str] | None = None,
     error: str | None = None,
+    context: dict[str, Any] | None = None,
 ) -> str:
-    """The page for an open session: order summary, payer fields, Pay / Pay (delayed method) / Cancel."""
+    """The page for an open session: order summary, payer fields, the session's options, and
+    Pay / Pay (delayed method) / Cancel. `context`: shipping `rates`, the `selected_rate`, the
+    typed `code`, the consent boxes' state (`promotions`, `terms`) and a subscription's `trial_end`."""
+    context = context or {}
+    rates = context.get("rates", [])
     allowed = (session.get("shipping_address_collection") or {}).get("allowed_countries")
     payer = prefilled_payer(session)
     payer.update({k: v for k, v in (values or {}).items() if k in payer})
-
-    if allowed:
-        options = "".join(
-            f'<option value="{escape(code)}"{" selected" if code == payer["country"] else ""}>{escape(code)}</option>'
-            for code in allowed
-        )
-        country = (
-            '<div><label for="country">Country</label>'
-            f'<select id="country" name="country" autocomplete="shipping country">{options}</select></div>'
-        )
-    else:
-        country = _field(
-            "country",
-            "Country (two-letter code)",
-            payer["country"],
-            autocomplete="shipping country",
-            extra=' maxlength="2" required',
-        )
     email_extra = " readonly" if session.get("customer_email") else ""
     error_html = f'<p class="error" role="alert">{escape(error)}</p>\n' if error else ""
     sid = escape(session["id"])
+    delayed = (
+        ""
+        if session.get("mode") == "subscription"
+        else '<button type="submit" name="action" value="delayed">Pay (delayed method)</button>\n'
+    )
+    options = "\n".join(
+        part
+        for part in (
+            shipping_fieldset(rates, context.get("selected_rate"), session["currency"]),
+            promotion_fieldset(session, context.get("code", "")),
+            consent_fieldset(session, promotions=context.get("promotions", False), terms=context.get("terms", False)),
+        )
+        if part
+    )
+    rate_names = {rate["id"]: rate["display_name"] for rate in rates}
     body = f"""<h1>Pay {escape(format_amount(session["amount_total"], session["currency"]))}</h1>
 <p class="note">Stripe emulator (test mode): no real card is charged.</p>
-{error_html}{_lines_table(session, items)}
+{error_html}{_lines_table(session, items, rate_names)}
+{subscription_note(session, items, context.get("trial_end"))}
 <form method="post" action="/pay/{sid}">
 <fieldset><legend>Contact</legend>
 {_field("email", "Email", payer["email"], autocomplete="email", kind="email", extra=" required" + email_extra)}
 </fieldset>
-<fieldset><legend>Shipping address</legend>
-{_field("name", "Full name", payer["name"], autocomplete="shipping name", extra=" required")}
-{_field("line1", "Address line 1", payer["line1"], autocomplete="shipping address-line1", extra=" required")}
-{_field("line2", "Address line 2 (optional)", payer["line2"], autocomplete="shipping address-line2")}
-<div class="row">
-{_field("city", "City", payer["city"], autocomplete="shipping address-level2", extra=" required")}
-{_field("state", "State or region", payer["state"], autocomplete="shipping address-level1")}
-</div>
-<div class="row">
-{_field("postal_code", "Postal code", payer["postal_code"], autocomplete="shipping postal-code", extra=" required")}
-{country}
-</div>
-</fieldset>
+{_address_fieldset(payer, allowed)}
+{options}
 <div class="actions">
 <button class="primary" type="submit" name="action" value="pay">Pay</button>
-<button type="submit" name="action" value="delayed">Pay (delayed method)</button>
-<button type="submit" name="action" value="cancel" formnovalidate>Cancel</button>
+{delayed}<button type="submit" name="action" value="cancel" formnovalidate>Cancel</button>
 </div>
 </form>"""
     return _document(f"Pay {format_amount(session['amount_total'], session['currency'])} - Stripe emulator", body)
@@ -151,6 +187,8 @@ def render_status_page(session: dict[str, Any], payment_intent: dict[str, Any] |
         message = "This checkout session has expired."
     elif session["payment_status"] == "paid":
         message = "This checkout session is paid."
+    elif session["payment_status"] == "no_payment_required":
+        message = "This checkout session is complete: nothing was due now."
     elif payment_intent and payment_intent["status"] == "processing":
         message = "The delayed payment is processing."
     else:
@@ -177,9 +215,20 @@ def render_status_page(session: dict[str, Any], payment_intent: dict[str, Any] |
     return _document("Checkout session - Stripe emulator", body)
 
 
-def render_not_found(session_id: str) -> str:
-    body = f"<h1>Not found</h1>\n<p>No checkout session {escape(session_id)}.</p>"
+def render_not_found(object_id: str, what: str = "checkout session") -> str:
+    body = f"<h1>Not found</h1>\n<p>No {escape(what)} {escape(object_id)}.</p>"
     return _document("Not found - Stripe emulator", body)
+
+
+def render_message(title: str, message: str) -> str:
+    """A page with one message (an expired recovery link, say)."""
+    body = f'<h1>{escape(title)}</h1>\n<p class="status" role="status">{escape(message)}</p>'
+    return _document(f"{title} - Stripe emulator", body)
+
+
+def document(title: str, body: str) -> str:
+    """The page frame (lang, styles, no external assets) other page modules use."""
+    return _document(title, body)
 
 
 def success_url(session: dict[str, Any]) -> str:

@@ -64,12 +64,13 @@ def no_such(kind: str, object_id: str, *, status: int = 404, param: str | None =
     return StripeError(f"No such {kind}: '{object_id}'", status=status, code="resource_missing", param=param)
 
 
-def string_param(params: dict[str, Any], name: str) -> str | None:
+def string_param(params: dict[str, Any], name: str, *, param: str | None = None) -> str | None:
     value = params.get(name)
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise StripeError(f"Invalid string: {name} must be a string.", code="parameter_invalid_string", param=name)
+        param = param or name
+        raise StripeError(f"Invalid string: {param} must be a string.", code="parameter_invalid_string", param=param)
     return value
 
 
@@ -116,6 +117,20 @@ def metadata_param(raw: Any, param: str) -> dict[str, str]:
     return result
 
 
+def merge_metadata(current: dict[str, str], raw: Any, param: str = "metadata") -> dict[str, str]:
+    """Metadata after an update: given keys set, keys given as "" removed, `metadata=""` clears all."""
+    if raw == "":
+        return {}
+    metadata_param(raw, param)  # checks the keys and values
+    merged = dict(current)
+    for key, value in raw.items():
+        if value == "":
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
 def refund_create_options(params: dict[str, Any]) -> tuple[dict[str, str], str | None, int | None]:
     """`(metadata, reason, amount)` of POST /v1/refunds; which charge is refunded is looked up by the caller."""
     for name in params:
@@ -126,6 +141,52 @@ def refund_create_options(params: dict[str, Any]) -> tuple[dict[str, str], str |
     if reason is not None and reason not in REFUND_REASONS:
         raise StripeError(f"Invalid reason: must be one of {', '.join(REFUND_REASONS)}", param="reason")
     return metadata, reason, integer_param(params, "amount")
+
+
+def check_known(params: dict[str, Any], allowed: frozenset[str], prefix: str = "") -> None:
+    """Refuse a parameter name Stripe does not know (a typo fails here as it would in production)."""
+    for name in params:
+        if name not in allowed:
+            raise StripeError(f"Received unknown parameter: {prefix}{name}", param=f"{prefix}{name}")
+
+
+def bool_param(params: dict[str, Any], name: str, *, param: str | None = None) -> bool | None:
+    """`true`/`false` as the form encoding sends booleans; None when absent."""
+    value = params.get(name)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    raise StripeError(f"Invalid boolean: {value}", code="parameter_invalid_boolean", param=param or name)
+
+
+def enum_param(params: dict[str, Any], name: str, choices: tuple[str, ...], *, param: str | None = None) -> str | None:
+    value = string_param(params, name, param=param)
+    if value is not None and value not in choices:
+        raise StripeError(
+            f"Invalid {param or name}: must be one of {', '.join(choices)}",
+            code="parameter_invalid_string",
+            param=param or name,
+        )
+    return value
+
+
+def object_param(params: dict[str, Any], name: str, *, param: str | None = None) -> dict[str, Any]:
+    """A nested object parameter (`name[key]=...`), {} when absent."""
+    value = params.get(name)
+    if value is None or value == "":
+        return {}
+    if not isinstance(value, dict):
+        raise StripeError("Invalid object", param=param or name)
+    return value
+
+
+def required(value: Any, param: str) -> Any:
+    if value is None:
+        raise StripeError(f"Missing required param: {param}.", code="parameter_missing", param=param)
+    return value
 
 
 def list_limit(filters: dict[str, Any]) -> int:

@@ -1,4 +1,5 @@
-"""HTTP for the emulator: the /v1 REST subset, the hosted page under /pay/.
+"""HTTP for the emulator: the /v1 REST subset (routes.py), the hosted pages (/pay/, /recover/)
+and the emulator's own controls under /_emulator/ (the clock, a customer's card).
 
 A ThreadingHTTPServer speaking HTTP/1.1 with keep-alive (stripe-python's
 requests session reuses connections), a deep accept queue so forty clients
@@ -12,36 +13,22 @@ import json
 import logging
 import re
 import secrets
-from html import escape
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
+from .checkout_page import pay_page, recover_page
 from .core import EmulatorCore
 from .forms import FormError, decode_form
 from .objects import new_id
-from .pages import render_not_found, render_pay_page, render_status_page, success_url
-from .params import StripeError
-from .payer import PAYER_FIELDS, payer_problem
+from .pages import PageResponse
+from .params import StripeError, bool_param, integer_param
+from .routes import find_route
 
 logger = logging.getLogger("stripe_emulator")
 
 MAX_BODY = 1024 * 1024
-_SESSION = r"/v1/checkout/sessions/(?P<id>[^/]+)"
-ROUTES: list[tuple[str, re.Pattern[str], str]] = [
-    ("GET", re.compile(r"^/v1/checkout/sessions$"), "list_sessions"),
-    ("POST", re.compile(r"^/v1/checkout/sessions$"), "create_session"),
-    ("GET", re.compile(rf"^{_SESSION}$"), "retrieve_session"),
-    ("POST", re.compile(rf"^{_SESSION}/expire$"), "expire_session"),
-    ("GET", re.compile(rf"^{_SESSION}/line_items$"), "session_line_items"),
-    ("GET", re.compile(r"^/v1/refunds$"), "list_refunds"),
-    ("POST", re.compile(r"^/v1/refunds$"), "create_refund"),
-    ("GET", re.compile(r"^/v1/refunds/(?P<id>[^/]+)$"), "retrieve_refund"),
-    ("GET", re.compile(r"^/v1/payment_intents/(?P<id>[^/]+)$"), "retrieve_payment_intent"),
-    ("GET", re.compile(r"^/v1/charges/(?P<id>[^/]+)$"), "retrieve_charge"),
-    ("GET", re.compile(r"^/v1/events/(?P<id>[^/]+)$"), "retrieve_event"),
-]
 
 
 class EmulatorServer(ThreadingHTTPServer):
@@ -145,7 +132,11 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             if path.startswith("/v1/"):
                 self._api(method, path, split.query, body)
             elif path.startswith("/pay/"):
-                self._page(method, unquote(path[len("/pay/") :]), body)
+                self._send_page(pay_page(self.emulator, method, unquote(path[len("/pay/") :]), body))
+            elif path.startswith("/recover/") and method == "GET":
+                self._send_page(recover_page(self.emulator, unquote(path[len("/recover/") :])))
+            elif path.startswith("/_emulator/"):
+                self._control(method, path, split.query, body)
             elif path in ("/", "/health") and method == "GET":
                 self._send_json(200, {"object": "stripe_emulator", "status": "ok", "api_base": self.emulator.base_url})
             else:
@@ -259,121 +250,63 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     def _route(self, method: str, path: str, params: dict[str, Any]) -> tuple[int, Any]:
         emu = self.emulator
-        allowed = False
-        for route_method, pattern, name in ROUTES:
-            match = pattern.match(path)
-            if not match:
-                continue
-            allowed = True
-            if route_method != method:
-                continue
-            object_id = unquote(match.groupdict().get("id") or "")
-            expand = params.get("expand") or []
-            if isinstance(expand, str):
-                expand = [expand]
-            try:
-                result = self._call(name, object_id, params)
-                if expand and isinstance(result, dict) and result.get("object") != "list":
-                    result = emu.expand(result, [str(e) for e in expand])
-            except StripeError as error:
-                return error.status, error.body()
-            return 200, result
-        verb = "Unrecognized request URL" if not allowed else "Unsupported method"
-        return 404, StripeError(f"{verb} ({method}: {path}).", status=404).body()
-
-    def _call(self, name: str, object_id: str, params: dict[str, Any]) -> Any:
-        emu = self.emulator
-        if name == "create_session":
-            return emu.create_session(params)
-        if name == "list_sessions":
-            return emu.list_sessions(params)
-        if name == "retrieve_session":
-            return emu.retrieve_session(object_id)
-        if name == "expire_session":
-            return emu.expire_session(object_id)
-        if name == "session_line_items":
-            emu.retrieve_session(object_id)
-            return emu._line_items_list(object_id)
-        if name == "create_refund":
-            return emu.create_refund(params)
-        if name == "list_refunds":
-            return emu.list_refunds(params)
-        if name == "retrieve_refund":
-            return emu.retrieve_refund(object_id)
-        if name == "retrieve_payment_intent":
-            return emu.retrieve("payment_intent", object_id)
-        if name == "retrieve_charge":
-            return emu.retrieve("charge", object_id)
-        if name == "retrieve_event":
-            return emu.retrieve_event(object_id)
-        raise AssertionError(name)
-
-    # ------------------------------------------------------------------- /pay/
-
-    def _page(self, method: str, session_id: str, body: bytes) -> None:
-        emu = self.emulator
+        handler, object_id, known = find_route(method, path)
+        if handler is None:
+            verb = "Unsupported method" if known else "Unrecognized request URL"
+            return 404, StripeError(f"{verb} ({method}: {path}).", status=404).body()
+        expand = params.get("expand") or []
+        if isinstance(expand, str):
+            expand = [expand]
         try:
-            session = emu.retrieve_session(session_id)
-        except StripeError:
-            self._send_html(404, render_not_found(session_id))
-            return
-        if method == "GET":
-            self._show(session)
-            return
-        if method != "POST":
-            self._send_html(405, render_not_found(session_id))
-            return
-        form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-        action = form.get("action", "pay")
-        if action == "cancel":
-            self._redirect(session.get("cancel_url") or f"/pay/{session_id}")
-            return
-        if action in ("settle_succeeded", "settle_failed"):
-            try:
-                emu.settle_session(session_id, succeeded=action == "settle_succeeded")
-            except StripeError as error:
-                self._show(session, error=error.message, status=409)
-                return
-            self._redirect(f"/pay/{session_id}")
-            return
-        if action not in ("pay", "delayed"):
-            self._show(session, error="Unknown action.", status=400)
-            return
-        values = {name: form.get(name, "").strip() for name in PAYER_FIELDS}
-        values["country"] = values["country"].upper()
-        problem = payer_problem(values)
-        if problem:
-            self._show(session, values=values, error=problem, status=400)
-            return
-        try:
-            paid = emu.complete_session(
-                session_id,
-                "paid" if action == "pay" else "delayed",
-                email=values["email"],
-                name=values["name"],
-                address={k: values[k] for k in ("line1", "line2", "city", "state", "postal_code", "country")},
-            )
+            result = handler(emu, unquote(object_id), params)
+            if expand and isinstance(result, dict):
+                result = emu.expand(result, [str(e) for e in expand])
         except StripeError as error:
-            self._show(emu.session(session_id), values=values, error=error.message, status=409)
-            return
-        self._redirect(success_url(paid) if paid.get("success_url") else f"/pay/{session_id}")
+            return error.status, error.body()
+        return 200, result
 
-    def _show(
-        self,
-        session: dict[str, Any],
-        *,
-        values: dict[str, str] | None = None,
-        error: str | None = None,
-        status: int = 200,
-    ) -> None:
-        emu = self.emulator
-        if session["status"] == "open":
-            html = render_pay_page(session, emu.session_line_items(session["id"]), values=values, error=error)
+    # -------------------------------------------------------------- pages, controls
+
+    def _send_page(self, page: PageResponse) -> None:
+        if page.location is not None:
+            self._redirect(page.location)
         else:
-            intent = emu.payment_intent(session["payment_intent"]) if session.get("payment_intent") else None
-            html = render_status_page(session, intent)
-            if error:
-                html = html.replace(
-                    '<p class="status"', f'<p class="error" role="alert">{escape(error)}</p>\n<p class="status"', 1
+            self._send_html(page.status, page.html)
+
+    def _control(self, method: str, path: str, query: str, body: bytes) -> None:
+        """/_emulator/...: the emulator's own switches (no API key; the emulator is local)."""
+        emu = self.emulator
+        try:
+            params = decode_form(body.decode("utf-8") if method == "POST" else query)
+            card = re.match(r"^/_emulator/customers/([^/]+)/card$", path)
+            if path == "/_emulator/clock" and method == "GET":
+                result: Any = emu.clock()
+            elif path == "/_emulator/clock/advance" and method == "POST":
+                seconds = integer_param(params, "seconds")
+                result = emu.advance_clock(
+                    seconds,
+                    to=integer_param(params, "to"),
+                    shuffle=bool(_flag(params, "shuffle")),
+                    duplicate=bool(_flag(params, "duplicate")),
+                    seed=integer_param(params, "seed"),
                 )
-        self._send_html(status, html)
+            elif card and method == "POST":
+                emu.set_card_failing(unquote(card.group(1)), bool(_flag(params, "failing")))
+                result = emu.card_of(unquote(card.group(1)))
+            else:
+                raise StripeError(f"Unrecognized request URL ({method}: {path}).", status=404)
+        except (FormError, UnicodeDecodeError) as error:
+            self._send_json(400, StripeError(str(error)).body())
+            return
+        except StripeError as error:
+            self._send_json(error.status, error.body())
+            return
+        self._send_json(200, result)
+
+
+def _flag(params: dict[str, Any], name: str) -> bool | None:
+    """`1`/`0` as well as `true`/`false`, for hand-written requests."""
+    value = params.get(name)
+    if value in ("1", "0"):
+        return value == "1"
+    return bool_param(params, name)

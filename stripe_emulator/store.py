@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from .objects import DEFAULT_API_VERSION, clone, list_object
-from .params import StripeError, no_such
+from .params import StripeError, list_limit, no_such
 
 
 class Store:
@@ -37,6 +37,10 @@ class Store:
         delivery_timeout: float = 10.0,
         auto_settle_after: float | None = None,
         log_requests: bool = False,
+        clock_offset: int = 0,
+        dunning_final_status: str = "canceled",
+        retry_days: tuple[int, ...] = (3, 5, 7),
+        upcoming_days: int = 7,
     ) -> None:
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
@@ -50,6 +54,14 @@ class Store:
         self.sweep_interval = sweep_interval
         self.delivery_timeout = delivery_timeout
         self.auto_settle_after = auto_settle_after
+        # Billing: what an exhausted retry schedule leaves (canceled or unpaid), the days between
+        # payment attempts of a renewal invoice, and how long before a yearly renewal invoice.upcoming comes.
+        if dunning_final_status not in ("canceled", "unpaid"):
+            raise ValueError("dunning_final_status must be 'canceled' or 'unpaid'")
+        self.dunning_final_status = dunning_final_status
+        self.retry_days = tuple(retry_days)
+        self.upcoming_days = upcoming_days
+        self.initial_clock_offset = int(clock_offset)
         # INFO lines per API call and webhook attempt (the CLI turns this on); DEBUG otherwise
         self.log_level = logging.INFO if log_requests else logging.DEBUG
 
@@ -83,6 +95,26 @@ class Store:
         self._failures: list[dict[str, Any]] = []
         self._session_private: dict[str, dict[str, Any]] = {}
         self._pending = 0
+        # commerce: shipping rates, coupons, promotion codes, discounts, tax rates
+        self.shipping_rates: dict[str, dict[str, Any]] = {}
+        self.coupons: dict[str, dict[str, Any]] = {}
+        self.promotion_codes: dict[str, dict[str, Any]] = {}
+        self.discounts: dict[str, dict[str, Any]] = {}
+        self.tax_rates: dict[str, dict[str, Any]] = {}
+        self.breakdowns: dict[str, dict[str, Any]] = {}  # total_details.breakdown, returned when expanded
+        # billing: catalog, customers, subscriptions, invoices, the customer portal
+        self.products: dict[str, dict[str, Any]] = {}
+        self.prices: dict[str, dict[str, Any]] = {}
+        self.customers: dict[str, dict[str, Any]] = {}
+        self.subscriptions: dict[str, dict[str, Any]] = {}
+        self.invoices: dict[str, dict[str, Any]] = {}
+        self.invoice_payments: dict[str, dict[str, Any]] = {}
+        self.portal_configurations: dict[str, dict[str, Any]] = {}
+        self.portal_sessions: dict[str, dict[str, Any]] = {}
+        self._cards: dict[str, dict[str, Any]] = {}  # customer id -> {"payment_method", "failing"}
+        self._billing: dict[str, dict[str, Any]] = {}  # subscription id -> schedule state (retries, notices)
+        self._batch: list[dict[str, Any]] | None = None  # events of one operation, sent together in order
+        self._clock_offset = self.initial_clock_offset
 
     def reset(self) -> None:
         """Forget every object, event, delivery and idempotency key; abandon pending deliveries."""
@@ -107,8 +139,10 @@ class Store:
         return (self.public_url or self.base_url).rstrip("/")
 
     def now(self) -> int:
-        """The emulator's clock: Unix time in whole seconds, as Stripe stamps objects."""
-        return int(time.time())
+        """The emulator's clock: Unix time in whole seconds, as Stripe stamps objects, moved on by
+        `advance_clock` (clock.py). Every timestamp the emulator makes comes from here; only webhook
+        signatures use the real time, since the receiver checks them against its own clock."""
+        return int(time.time()) + self._clock_offset
 
     # ------------------------------------------------------------ object lookups
 
@@ -129,31 +163,77 @@ class Store:
         with self._lock:
             return clone(self.line_items[session_id])
 
+    def _stores(self) -> dict[str, dict[str, dict[str, Any]]]:
+        return {
+            "checkout.session": self.sessions,
+            "payment_intent": self.payment_intents,
+            "charge": self.charges,
+            "refund": self.refunds,
+            "shipping_rate": self.shipping_rates,
+            "coupon": self.coupons,
+            "promotion_code": self.promotion_codes,
+            "discount": self.discounts,
+            "tax_rate": self.tax_rates,
+            "product": self.products,
+            "price": self.prices,
+            "customer": self.customers,
+            "subscription": self.subscriptions,
+            "invoice": self.invoices,
+            "invoice_payment": self.invoice_payments,
+            "billing_portal.configuration": self.portal_configurations,
+            "billing_portal.session": self.portal_sessions,
+        }
+
     def retrieve(self, kind: str, object_id: str) -> dict[str, Any]:
-        stores = {"payment_intent": self.payment_intents, "charge": self.charges}
+        """GET of one object by its kind (`"price"`, `"invoice"`, ...); 404 `resource_missing` if unknown."""
+        store = self._stores()[kind]
         with self._lock:
-            if object_id not in stores[kind]:
+            if object_id not in store:
                 raise no_such(kind, object_id)
-            return clone(stores[kind][object_id])
+            return clone(store[object_id])
+
+    def lookup(self, kind: str, object_id: str) -> dict[str, Any] | None:
+        """A copy of a kept object by kind and id, or None (for parameter checks)."""
+        with self._lock:
+            found = self._stores()[kind].get(object_id)
+            return clone(found) if found is not None else None
 
     def _find(self, object_id: str) -> dict[str, Any] | None:
-        for store in (self.sessions, self.payment_intents, self.charges, self.refunds):
+        for store in self._stores().values():
             if object_id in store:
                 return store[object_id]
         return None
 
     def expand(self, obj: dict[str, Any], paths: list[str]) -> dict[str, Any]:
-        """A copy of `obj` with the `expand[]` paths replaced by the objects they name."""
+        """A copy of `obj` with the `expand[]` paths replaced by the objects they name
+        (`data.` paths expand each object of a list)."""
         result = clone(obj)
         with self._lock:
             for path in paths:
-                self._expand_path(result, path.split("."), path)
+                parts = path.split(".")
+                if result.get("object") == "list" and parts[0] == "data":
+                    targets, parts = result["data"], parts[1:]
+                else:
+                    targets = [result]
+                for target in targets:
+                    self._expand_one(target, parts, path)
         return result
+
+    def _expand_one(self, obj: dict[str, Any], parts: list[str], path: str) -> None:
+        if parts == ["total_details", "breakdown"] and isinstance(obj.get("total_details"), dict):
+            # includable, as in Stripe: only there when asked for
+            empty = {"discounts": [], "taxes": []}
+            obj["total_details"]["breakdown"] = clone(self.breakdowns.get(obj["id"], empty))
+            return
+        self._expand_path(obj, parts, path)
 
     def _expand_path(self, obj: dict[str, Any], parts: list[str], path: str) -> None:
         key, rest = parts[0], parts[1:]
         if key == "line_items" and obj.get("object") == "checkout.session":
             obj["line_items"] = self._line_items_list(obj["id"])
+            return
+        if key == "payments" and obj.get("object") == "invoice":
+            obj["payments"] = self._invoice_payments_list(obj["id"])
             return
         if key not in obj:
             raise StripeError(f"This property cannot be expanded ({path}).", param="expand")
@@ -169,3 +249,22 @@ class Store:
     def _line_items_list(self, session_id: str) -> dict[str, Any]:
         items = clone(self.line_items.get(session_id, []))
         return list_object(items, f"/v1/checkout/sessions/{session_id}/line_items")
+
+    def _invoice_payments_list(self, invoice_id: str) -> dict[str, Any]:
+        found = [p for p in self.invoice_payments.values() if p["invoice"] == invoice_id]
+        return list_object(clone(found), f"/v1/invoice_payments?invoice={invoice_id}")
+
+
+def page_of(objects: list[dict[str, Any]], filters: dict[str, Any], url: str) -> dict[str, Any]:
+    """One page of a Stripe list, newest first, with `limit`, `starting_after` and `ending_before`."""
+    limit = list_limit(filters)
+    ordered = sorted(enumerate(objects), key=lambda pair: (pair[1].get("created", 0), pair[0]), reverse=True)
+    found = [obj for _, obj in ordered]
+    ids = [obj.get("id") for obj in found]
+    after, before = filters.get("starting_after"), filters.get("ending_before")
+    if isinstance(after, str) and after in ids:
+        found = found[ids.index(after) + 1 :]
+    elif isinstance(before, str) and before in ids:
+        found = found[: ids.index(before)]
+        return list_object(clone(found[-limit:]), url, has_more=len(found) > limit)
+    return list_object(clone(found[:limit]), url, has_more=len(found) > limit)

@@ -1,6 +1,6 @@
 """The Stripe emulator, driven by the real `stripe` library over HTTP.
 
-Webhooks go to a tiny standard-library receiver in this module, so these tests
+Webhooks go to a tiny standard-library receiver (support.py), so these tests
 need neither the database nor Django's webhook view.
 """
 
@@ -8,14 +8,10 @@ import json
 import re
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from html.parser import HTMLParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.error import HTTPError
-from urllib.parse import urlencode
-from urllib.request import HTTPRedirectHandler, ProxyHandler, Request, build_opener
+from urllib.request import Request
 
 import pytest
 import stripe
@@ -23,95 +19,7 @@ from django.conf import settings
 
 from stripe_emulator import StripeEmulator
 
-SECRET_KEY = "sk_test_emulator_tests"
-
-
-class _NoRedirect(HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-browser = build_opener(ProxyHandler({}), _NoRedirect)
-
-
-def fetch(url, data=None, headers=None):
-    """(status, headers, body text) without following redirects."""
-    request = Request(url, data=urlencode(data).encode() if data is not None else None, headers=headers or {})
-    try:
-        with browser.open(request, timeout=10) as response:
-            return response.status, response.headers, response.read().decode()
-    except HTTPError as error:
-        return error.code, error.headers, error.read().decode()
-
-
-class WebhookReceiver:
-    """A stdlib HTTP server standing in for the shop's webhook: records requests, answers scripted statuses."""
-
-    def __init__(self):
-        self.received = []  # (headers dict, raw body bytes)
-        self.statuses = []  # answered in order; 200 once exhausted
-        self.changed = threading.Condition()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                with receiver.changed:
-                    receiver.received.append((dict(self.headers), body))
-                    status = receiver.statuses.pop(0) if receiver.statuses else 200
-                    receiver.changed.notify_all()
-                self.send_response(status)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/stripe/webhook/"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def events(self):
-        """The received bodies, each verified with stripe.Webhook.construct_event."""
-        with self.changed:
-            received = list(self.received)
-        return [
-            stripe.Webhook.construct_event(body, headers["Stripe-Signature"], settings.STRIPE_WEBHOOK_SECRET)
-            for headers, body in received
-        ]
-
-    def wait_for(self, count, timeout=10):
-        deadline = time.monotonic() + timeout
-        with self.changed:
-            while len(self.received) < count:
-                left = deadline - time.monotonic()
-                assert left > 0, f"expected {count} webhook requests, got {len(self.received)}"
-                self.changed.wait(left)
-        return self.events()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver(stripe_api):
-    webhook = WebhookReceiver()
-    stripe_api.webhook_url = webhook.url
-    yield webhook
-    stripe_api.webhook_url = None
-    webhook.close()
-
-
-@pytest.fixture
-def client(stripe_api):
-    return stripe.StripeClient(
-        SECRET_KEY,
-        base_addresses={"api": stripe_api.base_url},
-        stripe_version=stripe.api_version,
-        max_network_retries=2,
-    )
+from .support import SECRET_KEY, PageForm, browser, fetch
 
 
 def session_params(**overrides):
@@ -392,29 +300,6 @@ def test_a_dashboard_refund_sends_charge_refunded(client, stripe_api, receiver):
 # ------------------------------------------------------------------ pay page
 
 
-class _Form(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.html_lang = None
-        self.labels = set()
-        self.fields = {}
-        self.buttons = []
-        self.external = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "html":
-            self.html_lang = attrs.get("lang")
-        if tag == "label":
-            self.labels.add(attrs.get("for"))
-        if tag in ("input", "select"):
-            self.fields[attrs["name"]] = attrs
-        if tag == "button":
-            self.buttons.append(attrs.get("value"))
-        if tag in ("script", "link", "img") or (attrs.get("src") or "").startswith("http"):
-            self.external.append(tag)
-
-
 def test_the_pay_page_is_accessible_and_self_contained(client, stripe_api):
     session = client.v1.checkout.sessions.create(params=session_params())
 
@@ -422,7 +307,7 @@ def test_the_pay_page_is_accessible_and_self_contained(client, stripe_api):
 
     assert status == 200
     assert headers["Content-Type"].startswith("text/html")
-    page = _Form()
+    page = PageForm()
     page.feed(body)
     assert page.html_lang == "en"
     assert set(page.fields) == {"email", "name", "line1", "line2", "city", "state", "postal_code", "country"}
@@ -468,7 +353,7 @@ def test_paying_on_the_page_redirects_and_sends_a_signed_completed_event(client,
         "6100000",
         "IL",
     )
-    assert paid.shipping_details.address.country == "IL"
+    assert "shipping_details" not in paid  # moved to collected_information in 2025-03-31.basil
     intent = client.v1.payment_intents.retrieve(paid.payment_intent)
     assert (intent.status, intent.amount_received) == ("succeeded", session.amount_total)
     # the page of a paid session no longer takes a payment
