@@ -99,6 +99,11 @@ def _refuse(code: str, message: str, status_code: int, wait: int = 0) -> Checkou
     return error
 
 
+def _minutes(seconds: int) -> str:
+    minutes = math.ceil(seconds / 60)
+    return "a minute" if minutes <= 1 else f"{minutes} minutes"
+
+
 def take_checkout_slot(*, client: str, email: str) -> None:
     """Count one checkout of this client (a `client_hash`; "" when there is no request) and this email;
     CheckoutError `too_many_checkouts` (429) past SHOP_CHECKOUTS_PER_CLIENT_PER_HOUR or _PER_EMAIL_PER_HOUR."""
@@ -107,15 +112,13 @@ def take_checkout_slot(*, client: str, email: str) -> None:
             "checkout_client", client, allowed=limit("SHOP_CHECKOUTS_PER_CLIENT_PER_HOUR"), per_seconds=3600
         )
         if wait:
-            message = (
-                f"Too many checkouts from your connection in the last hour; try again in {wait // 60 + 1} minutes."
-            )
+            message = f"Too many checkouts from your connection in the last hour; try again in {_minutes(wait)}."
             raise _refuse("too_many_checkouts", message, 429, wait)
     wait = take_hit(
         "checkout_email", email_hash(email), allowed=limit("SHOP_CHECKOUTS_PER_EMAIL_PER_HOUR"), per_seconds=3600
     )
     if wait:
-        message = f"Too many checkouts for this email address in the last hour; try again in {wait // 60 + 1} minutes."
+        message = f"Too many checkouts for this email address in the last hour; try again in {_minutes(wait)}."
         raise _refuse("too_many_checkouts", message, 429, wait)
 
 
