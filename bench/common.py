@@ -38,6 +38,8 @@ def configure_django(**environment: str) -> None:
     os.environ.setdefault("STRIPE_SECRET_KEY", "sk_test_bench")
     os.environ.setdefault("STRIPE_WEBHOOK_SECRET", "whsec_bench")
     os.environ.setdefault("ALLOWED_HOSTS", "localhost")
+    # With DEBUG off the settings refuse a backend that delivers nothing; benchmarks build mail, not send it.
+    os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
     os.environ["DEBUG"] = "0"
     os.environ["LOG_LEVEL"] = "WARNING"
     os.environ.update(environment)
