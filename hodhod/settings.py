@@ -33,6 +33,20 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_number(name: str, default: float) -> float:
+    """A non-negative number from the environment (a limit, a share, a duration)."""
+    value = os.environ.get(name, "")
+    if value == "":
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}.") from None
+    if number < 0:
+        raise ImproperlyConfigured(f"{name} must not be negative.")
+    return number
+
+
 def env_secret(name: str, dev_default: str) -> str:
     """A secret from the environment; only a DEBUG run may fall back to a dev value."""
     value = os.environ.get(name, "")
@@ -229,6 +243,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # How many proxies in front of the app append to X-Forwarded-For: the client's address is the one
 # the nearest of them saw (the API's limits and the admin's sign-in limit both use it).
 NUM_PROXIES = int(os.environ.get("NUM_PROXIES", "0"))
+
+# Shop limits (README, "Security"): one client or one email cannot hoard the stock or spend our Stripe calls.
+SHOP_CHECKOUTS_PER_CLIENT_PER_HOUR = env_number("SHOP_CHECKOUTS_PER_CLIENT_PER_HOUR", 20)
+SHOP_CHECKOUTS_PER_EMAIL_PER_HOUR = env_number("SHOP_CHECKOUTS_PER_EMAIL_PER_HOUR", 10)
+SHOP_MAX_RESERVED_UNITS = env_number("SHOP_MAX_RESERVED_UNITS", 10)
+SHOP_MAX_RESERVED_SHARE = env_number("SHOP_MAX_RESERVED_SHARE", 0.5)
+SHOP_RESERVATION_MINUTES = env_number("SHOP_RESERVATION_MINUTES", 15)
+SHOP_SUCCESS_LOOKUPS_PER_CLIENT_PER_MINUTE = env_number("SHOP_SUCCESS_LOOKUPS_PER_CLIENT_PER_MINUTE", 30)
 
 # API
 REST_FRAMEWORK = {

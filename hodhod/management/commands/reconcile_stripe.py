@@ -6,7 +6,8 @@ from shop.reconciliation import reconcile_pending_orders
 class Command(BaseCommand):
     help = (
         "Run one reconciliation pass with Stripe now (what the beat task runs every five minutes): "
-        "pending orders past their session's expiry, failed and stranded Stripe events."
+        "pending orders past their session's expiry or their hold (SHOP_RESERVATION_MINUTES), failed and "
+        "stranded Stripe events, order emails neither the mail server nor the broker took."
     )
 
     def handle(self, *args, **options):
