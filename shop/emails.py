@@ -11,6 +11,7 @@ from django.utils import timezone
 from core.mail import MailKind, send_templated_email
 from core.redaction import loggable, mask_email
 from shop.history import record_order_event
+from shop.hooks import extras_for_order
 from shop.models import Order, OrderEmail
 
 logger = logging.getLogger(__name__)
@@ -31,7 +32,12 @@ def send_order_email(*, order: Order, kind: str) -> str | None:
         kind=MailKind.ORDER,
         subject=subject.format(number=order.number),
         template=template,
-        context={"order": order, "lines": lines, "status_url": order.status_url},
+        context={
+            "order": order,
+            "lines": lines,
+            "status_url": order.status_url,
+            "order_extras": extras_for_order(order),
+        },
     )
     outcome = "sent to" if message_id else "not sent: hard bounce recorded for"
     record_order_event(order=order, kind="email", message=f"{kind} email {outcome} {mask_email(order.email)}")

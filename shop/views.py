@@ -34,6 +34,7 @@ from shop.checkout import start_checkout
 from shop.converters import TokenConverter
 from shop.forms import AddToCartForm, CartLineForm, CheckoutForm
 from shop.fulfilment import fulfil_checkout_session
+from shop.hooks import extras_for_order
 from shop.limits import client_hash, limit, take_hit
 from shop.models import Cart, Order, Product
 from shop.orders import CheckoutError, OrderError
@@ -276,6 +277,7 @@ def checkout_success(request: HttpRequest) -> HttpResponse:
             "confirming": confirming,
             "awaiting_delayed": awaiting_delayed,
             "refresh_seconds": CONFIRMING_REFRESH_SECONDS if not awaiting_delayed else 30,
+            "order_extras": extras_for_order(order),  # what other apps add (shop.hooks): the exercise program
         },
     )
 
