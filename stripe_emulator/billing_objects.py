@@ -42,6 +42,7 @@ _NEW_SUBSCRIPTION: dict[str, Any] = {
     "application_fee_percent": None,
     "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
     "billing_cycle_anchor_config": None,
+    "billing_schedules": [],
     "billing_thresholds": None,
     "cancel_at": None,
     "cancel_at_period_end": False,

@@ -109,6 +109,8 @@ def show(
             )
         return PageResponse(status, html)
     context = emu.page_state(session["id"])
+    if values is None and context["customer_email"]:
+        values = {"email": context["customer_email"]}  # the session's customer
     if form is not None:
         context["selected_rate"] = form.get("shipping_rate") or context["selected_rate"]
         if "promotion_code" in form:

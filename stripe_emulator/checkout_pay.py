@@ -62,7 +62,8 @@ class CheckoutPayments(Events):
             if session is None:
                 raise no_such("checkout.session", session_id)
             if outcome in ("paid", "delayed") or session["status"] == "open":
-                payer = payer_for(session, email=email, name=name, address=address)
+                known = (self.customers.get(session["customer"] or "") or {}).get("email")
+                payer = payer_for(session, email=email or known, name=name, address=address)
                 self._pay(session_id, delayed=outcome != "paid", payer=payer, choices=choices)
             if outcome in ("delayed_succeeded", "delayed_failed"):
                 self._settle(session_id, succeeded=outcome == "delayed_succeeded")

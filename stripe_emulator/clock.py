@@ -57,17 +57,19 @@ class Clock(Events):
             target = int(to) if to is not None else start + int(seconds or 0)
             if target < start:
                 raise StripeError("The emulator's clock only moves forward.", param="to")
-            while (due := self._next_due(target)) is not None:
-                when, _, action, object_id = due
-                self._set_now(max(when, self.now()))
-                self._run_due(action, object_id)
-            self._set_now(target)
-            self.sweep_expired()
+            try:
+                # stopped while it runs, so each thing that falls due is stamped with its own second
+                self._frozen_now = start
+                while (due := self._next_due(target)) is not None:
+                    self._frozen_now = max(due[0], self._frozen_now)
+                    self._run_due(due[2], due[3])
+                self._frozen_now = target
+                self.sweep_expired()
+            finally:
+                self._clock_offset = (self._frozen_now or start) - int(time.time())
+                self._frozen_now = None
             made = [{"id": event["id"], "type": event["type"]} for event in events]
         return {**self.clock(), "events": made}
-
-    def _set_now(self, when: int) -> None:
-        self._clock_offset = int(when) - int(time.time())
 
     def _next_due(self, target: int) -> tuple[int, int, str, str] | None:
         due: list[tuple[int, int, str, str]] = []

@@ -2,7 +2,8 @@
 plus the switches a test flips.
 
 Commerce: Checkout Sessions (sessions.py, checkout_pay.py), refunds, coupons and promotion codes
-(promotions.py), the catalog (catalog.py), customers, and the clock (clock.py). The parts call
+(promotions.py), the catalog (catalog.py) and customers. Billing: subscriptions (with plan_changes.py),
+invoices, the clock that renews them (clock.py) and the customer portal (portal.py). The parts call
 each other through `self`; none imports another. server.py answers requests with an `EmulatorCore`;
 emulator.py adds the server and the background threads to it.
 """
@@ -13,10 +14,14 @@ from .catalog import Catalog
 from .checkout_pay import CheckoutPayments
 from .clock import Clock
 from .customers import Customers
+from .invoices import Invoices
 from .params import StripeError
+from .plan_changes import PlanChanges
+from .portal import Portal
 from .promotions import Promotions
 from .refunds import Refunds
 from .sessions import CheckoutSessions
+from .subscriptions import Subscriptions
 
 
 class EmulatorCore(
@@ -26,7 +31,11 @@ class EmulatorCore(
     Promotions,
     Catalog,
     Customers,
+    Subscriptions,
+    PlanChanges,
+    Invoices,
     Clock,
+    Portal,
 ):
     """Stripe's state and behaviour, called by the HTTP layer and by tests."""
 

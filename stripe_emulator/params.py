@@ -147,7 +147,8 @@ def check_known(params: dict[str, Any], allowed: frozenset[str], prefix: str = "
     """Refuse a parameter name Stripe does not know (a typo fails here as it would in production)."""
     for name in params:
         if name not in allowed:
-            raise StripeError(f"Received unknown parameter: {prefix}{name}", param=f"{prefix}{name}")
+            param = f"{prefix}{name}]" if prefix.endswith("[") else f"{prefix}{name}"
+            raise StripeError(f"Received unknown parameter: {param}", param=param)
 
 
 def bool_param(params: dict[str, Any], name: str, *, param: str | None = None) -> bool | None:

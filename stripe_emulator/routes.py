@@ -58,6 +58,26 @@ _TABLE: list[tuple[str, str, Handler]] = [
     ("GET", f"/v1/customers/{_ID}", lambda e, i, p: e.retrieve_customer(i)),
     ("POST", f"/v1/customers/{_ID}", lambda e, i, p: e.update_customer(i, p)),
     ("DELETE", f"/v1/customers/{_ID}", lambda e, i, p: e.delete_customer(i)),
+    # Billing
+    ("GET", "/v1/subscriptions", lambda e, i, p: e.list_subscriptions(p)),
+    ("GET", f"/v1/subscriptions/{_ID}", lambda e, i, p: e.retrieve("subscription", i)),
+    ("POST", f"/v1/subscriptions/{_ID}", lambda e, i, p: e.update_subscription(i, p)),
+    ("DELETE", f"/v1/subscriptions/{_ID}", lambda e, i, p: e.cancel_subscription(i, p)),
+    ("GET", "/v1/invoices", lambda e, i, p: e.list_invoices(p)),
+    ("GET", f"/v1/invoices/{_ID}", lambda e, i, p: e.retrieve("invoice", i)),
+    ("GET", f"/v1/invoices/{_ID}/lines", lambda e, i, p: e.list_invoice_lines(i, p)),
+    ("POST", f"/v1/invoices/{_ID}/pay", lambda e, i, p: e.pay_invoice(i, p)),
+    ("GET", "/v1/invoice_payments", lambda e, i, p: e.list_invoice_payments(p)),
+    ("GET", f"/v1/invoice_payments/{_ID}", lambda e, i, p: e.retrieve("invoice_payment", i)),
+    ("POST", "/v1/billing_portal/configurations", lambda e, i, p: e.create_portal_configuration(p)),
+    ("GET", "/v1/billing_portal/configurations", lambda e, i, p: e.list_portal_configurations(p)),
+    (
+        "GET",
+        f"/v1/billing_portal/configurations/{_ID}",
+        lambda e, i, p: e.retrieve("billing_portal.configuration", i),
+    ),
+    ("POST", f"/v1/billing_portal/configurations/{_ID}", lambda e, i, p: e.update_portal_configuration(i, p)),
+    ("POST", "/v1/billing_portal/sessions", lambda e, i, p: e.create_portal_session(p)),
 ]
 
 ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [

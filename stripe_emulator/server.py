@@ -1,5 +1,5 @@
-"""HTTP for the emulator: the /v1 REST subset (routes.py), the hosted pages (/pay/, /recover/)
-and the emulator's own controls under /_emulator/ (the clock, a customer's card).
+"""HTTP for the emulator: the /v1 REST subset (routes.py), the hosted pages (/pay/, /recover/,
+/portal/) and the emulator's own controls under /_emulator/ (the clock, a customer's card).
 
 A ThreadingHTTPServer speaking HTTP/1.1 with keep-alive (stripe-python's
 requests session reuses connections), a deep accept queue so forty clients
@@ -24,6 +24,7 @@ from .forms import FormError, decode_form
 from .objects import new_id
 from .pages import PageResponse
 from .params import StripeError, bool_param, integer_param
+from .portal_page import portal_page
 from .routes import find_route
 
 logger = logging.getLogger("stripe_emulator")
@@ -135,6 +136,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
                 self._send_page(pay_page(self.emulator, method, unquote(path[len("/pay/") :]), body))
             elif path.startswith("/recover/") and method == "GET":
                 self._send_page(recover_page(self.emulator, unquote(path[len("/recover/") :])))
+            elif path.startswith("/portal/"):
+                self._send_page(portal_page(self.emulator, method, unquote(path[len("/portal/") :]), body))
             elif path.startswith("/_emulator/"):
                 self._control(method, path, split.query, body)
             elif path in ("/", "/health") and method == "GET":

@@ -331,12 +331,15 @@ def _mode_options(params: dict[str, Any], mode: str, now: int) -> dict[str, Any]
     if params.get("shipping_options") and mode != "payment":
         raise StripeError("`shipping_options` can only be used in `payment` mode.", param="shipping_options")
     allow_codes = bool_param(params, "allow_promotion_codes")
+    automatic_tax = automatic_tax_param(params.get("automatic_tax"))
+    if automatic_tax and mode != "payment":
+        raise StripeError("The emulator computes tax in `payment` mode only.", param="automatic_tax")
     return {
         "pi_metadata": metadata_param(payment_intent_data.get("metadata"), "payment_intent_data[metadata]"),
         "subscription_data": subscription_data_param(params.get("subscription_data"), now),
         "allow_promotion_codes": allow_codes,
         "discount": discounts_param(params.get("discounts"), allow_codes),
-        "automatic_tax": automatic_tax_param(params.get("automatic_tax")),
+        "automatic_tax": automatic_tax,
         "consent_collection": consent_collection_param(params.get("consent_collection")),
         "after_expiration": after_expiration_param(params.get("after_expiration")),
         "ui_mode": ui_mode_param(params),
@@ -352,9 +355,9 @@ def session_create_options(params: dict[str, Any], now: int, lookup: Lookup | No
     mode = string_param(params, "mode")
     if mode is None:
         raise StripeError("Missing required param: mode.", code="parameter_missing", param="mode")
-    if mode != "payment":
+    if mode not in ("payment", "subscription"):
         raise StripeError(
-            f"The emulator supports mode=payment, not {mode!r}.",
+            f"The emulator supports mode=payment and mode=subscription, not {mode!r}.",
             code="parameter_invalid",
             param="mode",
         )

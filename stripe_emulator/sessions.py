@@ -245,6 +245,7 @@ class CheckoutSessions(Events):
                 "code": promo["code"] if promo else "",
                 "promotions": private["consent_promotions"] == "opt_in",
                 "trial_end": private["options"]["subscription_data"]["trial_end"],
+                "customer_email": (self.customers.get(session["customer"] or "") or {}).get("email"),
             }
 
     def record_consent(self, session_id: str, promotions: bool) -> None:

@@ -115,6 +115,7 @@ class Store:
         self._billing: dict[str, dict[str, Any]] = {}  # subscription id -> schedule state (retries, notices)
         self._batch: list[dict[str, Any]] | None = None  # events of one operation, sent together in order
         self._clock_offset = self.initial_clock_offset
+        self._frozen_now: int | None = None  # set while advance_clock runs what falls due
 
     def reset(self) -> None:
         """Forget every object, event, delivery and idempotency key; abandon pending deliveries."""
@@ -142,7 +143,8 @@ class Store:
         """The emulator's clock: Unix time in whole seconds, as Stripe stamps objects, moved on by
         `advance_clock` (clock.py). Every timestamp the emulator makes comes from here; only webhook
         signatures use the real time, since the receiver checks them against its own clock."""
-        return int(time.time()) + self._clock_offset
+        frozen = self._frozen_now
+        return frozen if frozen is not None else int(time.time()) + self._clock_offset
 
     # ------------------------------------------------------------ object lookups
 
