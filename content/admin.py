@@ -3,7 +3,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.html import format_html
 
-from content.models import Article, FaqCategory, FaqEntry, FurtherReading, Tag
+from content.models import Article, FaqCategory, FaqEntry, FaqEntryArticle, FurtherReading, Tag
 
 HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
 
@@ -16,12 +16,26 @@ class FurtherReadingInline(admin.TabularInline):
     ordering = ["position", "pk"]
 
 
-class ArticleFaqInline(admin.TabularInline):
-    model = FaqEntry.articles.through
+class FaqEntryArticleLinks(admin.TabularInline):
+    """Rows named "FAQ entry: … ↔ Article: …", both sides fetched with the rows."""
+
+    model = FaqEntryArticle
     extra = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("faqentry", "article")
+
+
+class ArticleFaqInline(FaqEntryArticleLinks):
     verbose_name = "FAQ entry shown in this article"
     verbose_name_plural = "FAQ entries shown in this article"
     autocomplete_fields = ["faqentry"]
+
+
+class FaqEntryArticleInline(FaqEntryArticleLinks):
+    verbose_name = "article showing this FAQ entry"
+    verbose_name_plural = "articles showing this FAQ entry"
+    autocomplete_fields = ["article"]
 
 
 @admin.register(Tag)
@@ -110,6 +124,7 @@ class FaqEntryAdmin(admin.ModelAdmin):
     list_filter = ["category", "is_published"]
     list_select_related = ["category"]
     search_fields = ["question", "answer_markdown"]
-    filter_horizontal = ["articles", "products"]
+    filter_horizontal = ["products"]
     ordering = ["category__position", "position", "pk"]
-    fields = ["category", "position", "question", "answer_markdown", "is_published", "articles", "products"]
+    fields = ["category", "position", "question", "answer_markdown", "is_published", "products"]
+    inlines = [FaqEntryArticleInline]

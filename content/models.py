@@ -216,7 +216,11 @@ class FaqEntry(models.Model):
     position = models.PositiveIntegerField(default=0, help_text="Lower comes first within the category.")
     is_published = models.BooleanField("published", default=True)
     articles = models.ManyToManyField(
-        Article, blank=True, related_name="faq_entries", help_text="Also shown inside these articles."
+        Article,
+        blank=True,
+        through="FaqEntryArticle",
+        related_name="faq_entries",
+        help_text="Also shown inside these articles.",
     )
     products = models.ManyToManyField(
         "shop.Product", blank=True, related_name="faq_entries", help_text="Also shown on these product pages."
@@ -239,6 +243,26 @@ class FaqEntry(models.Model):
 
     def get_absolute_url(self) -> str:
         return f"{reverse('content:faq')}#faq-{self.pk}"
+
+
+class FaqEntryArticle(models.Model):
+    """A FAQ entry shown inside an article. Its own model (on the table Django made for the plain
+    many-to-many) only so the admin can name a row: "FaqEntry_articles object (1)" told staff
+    nothing (issue 11)."""
+
+    faqentry = models.ForeignKey(
+        FaqEntry, on_delete=models.CASCADE, related_name="article_links", verbose_name="FAQ entry"
+    )
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="faq_links")
+
+    class Meta:
+        db_table = "content_faqentry_articles"
+        unique_together = [("faqentry", "article")]
+        verbose_name = "FAQ entry shown in an article"
+        verbose_name_plural = "FAQ entries shown in articles"
+
+    def __str__(self) -> str:
+        return f"FAQ entry: {self.faqentry} ↔ Article: {self.article}"
 
 
 def touch_articles(*, pks=None, faq_entry: FaqEntry | None = None, tag: Tag | None = None) -> None:

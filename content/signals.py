@@ -10,11 +10,20 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 from django.dispatch import receiver
 from django.utils import timezone
 
-from content.models import Article, FaqCategory, FaqEntry, FurtherReading, Tag, touch_articles
+from content.models import (
+    Article,
+    FaqCategory,
+    FaqEntry,
+    FaqEntryArticle,
+    FurtherReading,
+    Tag,
+    touch_articles,
+)
 
 
 @receiver([post_save, post_delete], sender=FurtherReading)
-def _link_changed(sender, instance: FurtherReading, **kwargs):
+@receiver([post_save, post_delete], sender=FaqEntryArticle)  # saved by the admin's inlines, not .add()
+def _link_changed(sender, instance: FurtherReading | FaqEntryArticle, **kwargs):
     touch_articles(pks=[instance.article_id])
 
 

@@ -52,8 +52,8 @@ def test_staff_create_article_with_further_reading_in_admin(staff_client):
             "further_reading-0-title": "A link",
             "further_reading-0-url": "https://example.org/",
             "further_reading-0-position": "1",
-            "FaqEntry_articles-TOTAL_FORMS": "0",
-            "FaqEntry_articles-INITIAL_FORMS": "0",
+            "faq_links-TOTAL_FORMS": "0",
+            "faq_links-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 302, response.content.decode()[:3000]
