@@ -3,6 +3,7 @@ by reconciliation when even the broker was down (each is an `OrderEmail` row unt
 
 import logging
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from celery import shared_task
 from django.db import transaction
@@ -10,34 +11,53 @@ from django.utils import timezone
 
 from core.mail import MailKind, send_templated_email
 from core.redaction import loggable, mask_email
+from shop.display import format_money
 from shop.history import record_order_event
 from shop.hooks import extras_for_order
-from shop.models import Order, OrderEmail
+from shop.models import Order, OrderEmail, Refund
 
 logger = logging.getLogger(__name__)
 
 ORDER_EMAILS = {
     "confirmation": ("shop/email/order_confirmation", "Your Hod & Hod order {number} is confirmed"),
     "shipped": ("shop/email/order_shipped", "Your Hod & Hod order {number} is on its way"),
+    "refund": ("shop/email/order_refund", "Your Hod & Hod order {number}: {amount} refunded"),
 }
 UNSENT_EMAIL_MIN_AGE = timedelta(minutes=1)  # give the first try and the Celery retry their turn
 UNSENT_EMAIL_BATCH = 100
 
 
-def send_order_email(*, order: Order, kind: str) -> str | None:
+def refund_summary(*, order: Order, refund: Refund) -> dict:
+    """What a refund email says: this refund, what had been refunded up to and including it, what the
+    customer still has paid, and whether that closes the order. Counted as of this refund, so an email
+    sent late (a retry, reconciliation) tells the same story as one sent at once."""
+    counted = order.refunds.filter(status__in=Refund.COUNTED_STATUSES, pk__lte=refund.pk)
+    refunded = sum((r.amount for r in counted), Decimal("0.00"))
+    remaining = max(order.total - refunded, Decimal("0.00"))
+    return {
+        "refund": refund,
+        "amount": format_money(refund.amount, refund.currency),
+        "refunded_total": format_money(refunded, order.currency),
+        "remaining": format_money(remaining, order.currency),
+        "fully_refunded": remaining <= 0,
+        "shipped": order.shipped_at is not None,
+        "cancelled": order.status == Order.Status.CANCELLED,
+    }
+
+
+def send_order_email(*, order: Order, kind: str, refund: Refund | None = None) -> str | None:
     template, subject = ORDER_EMAILS[kind]
-    lines = list(order.lines.all())
+    context = {"order": order, "lines": list(order.lines.all()), "status_url": order.status_url}
+    if refund is not None:
+        context.update(refund_summary(order=order, refund=refund))
+    else:
+        context["order_extras"] = extras_for_order(order)
     message_id = send_templated_email(
         to=order.email,
         kind=MailKind.ORDER,
-        subject=subject.format(number=order.number),
+        subject=subject.format(number=order.number, amount=context.get("amount", "")),
         template=template,
-        context={
-            "order": order,
-            "lines": lines,
-            "status_url": order.status_url,
-            "order_extras": extras_for_order(order),
-        },
+        context=context,
     )
     outcome = "sent to" if message_id else "not sent: hard bounce recorded for"
     record_order_event(order=order, kind="email", message=f"{kind} email {outcome} {mask_email(order.email)}")
@@ -57,7 +77,8 @@ def send_recorded_email(*, email_id: int) -> bool:
         email.attempts += 1
         try:
             with transaction.atomic():  # a savepoint: whatever fails, the attempt is still recorded below
-                send_order_email(order=Order.objects.get(pk=email.order_id), kind=email.kind)
+                order = Order.objects.get(pk=email.order_id)
+                send_order_email(order=order, kind=email.kind, refund=email.refund)
         except Exception as exc:
             error = exc
         else:
@@ -88,8 +109,12 @@ def send_order_email_task(order_id: int, kind: str, email_id: int | None = None)
     return send_recorded_email(email_id=email_id or _unsent_email_id(order_id, kind))
 
 
-def record_order_email(*, order_id: int, kind: str) -> int:
-    """Record an email the order's customer is owed; call in the transaction that makes it owed."""
+def record_order_email(*, order_id: int, kind: str, refund: Refund | None = None) -> int:
+    """Record an email the order's customer is owed; call in the transaction that makes it owed. A refund
+    email names its refund, and a refund has one email at most (a one-to-one key): recording it again
+    gives the email already recorded, sent or not."""
+    if refund is not None:
+        return OrderEmail.objects.get_or_create(refund=refund, defaults={"order_id": order_id, "kind": kind})[0].pk
     return OrderEmail.objects.create(order_id=order_id, kind=kind).pk
 
 

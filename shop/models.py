@@ -261,7 +261,15 @@ class OrderEmail(models.Model):
     the broker are down together nothing is lost, and reconciliation sends what is still unsent (issue 10)."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="emails")
-    kind = models.CharField(max_length=32, help_text="confirmation, shipped, …")
+    kind = models.CharField(max_length=32, help_text="confirmation, shipped, refund")
+    refund = models.OneToOneField(
+        Refund,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="email",
+        help_text="The refund a refund email tells of: one email per refund, however often it is recorded.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True, help_text="Empty while it is still to be sent.")
     attempts = models.PositiveIntegerField(default=0)
@@ -271,6 +279,13 @@ class OrderEmail(models.Model):
         ordering = ["created_at", "pk"]
         indexes = [
             models.Index(fields=["attempts", "created_at"], condition=Q(sent_at__isnull=True), name="shop_email_unsent")
+        ]
+        constraints = [
+            # A refund email names its refund, and only a refund email names one.
+            models.CheckConstraint(
+                condition=Q(kind="refund", refund__isnull=False) | (~Q(kind="refund") & Q(refund__isnull=True)),
+                name="shop_email_refund_names_its_refund",
+            )
         ]
 
     def __str__(self) -> str:

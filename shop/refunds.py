@@ -9,11 +9,52 @@ from django.db import transaction
 
 from payments.client import as_dict, get_stripe_client, id_of
 from payments.money import currency_exponent, from_minor_units, is_payable_amount, to_minor_units
+from shop.display import format_money
+from shop.emails import deliver_order_email, record_order_email
 from shop.history import record_order_event
 from shop.models import Order, Refund
 from shop.orders import ALLOWED_TRANSITIONS, REFUNDABLE_STATUSES, OrderError, flag_order, transition_order
 
 Status = Order.Status
+REFUND_REASONS = {
+    # Stripe's refund reasons (https://docs.stripe.com/api/refunds/create#create_refund-reason).
+    "requested_by_customer": "Requested by the customer",
+    "duplicate": "Duplicate payment",
+    "fraudulent": "Fraudulent payment",
+}
+
+
+def record_refund(
+    *,
+    order: Order,
+    stripe_refund_id: str,
+    amount: Decimal,
+    currency: str,
+    status: str,
+    user=None,
+    stripe_event_id: str = "",
+    note: str = "",
+) -> tuple[Refund, bool]:
+    """Keep one refund Stripe made (ours or the dashboard's), once by its Stripe id; (refund, created).
+
+    A new refund that counts is recorded as an order event and owes the customer a refund email,
+    recorded here in the same transaction and sent after commit: every refund is told, and only once
+    (the email row is keyed by the refund, so a second sighting of the same refund, a retried webhook or
+    reconciliation's resend, never sends another)."""
+    refund, created = Refund.objects.get_or_create(
+        stripe_refund_id=stripe_refund_id,
+        defaults={"order": order, "amount": amount, "currency": currency.upper(), "status": status, "created_by": user},
+    )
+    if not created:
+        return refund, False
+    message = f"Refund {stripe_refund_id}: {format_money(refund.amount, refund.currency)}."
+    record_order_event(
+        order=order, kind="refund", user=user, stripe_event_id=stripe_event_id, message=f"{message} {note}".strip()
+    )
+    if status in Refund.COUNTED_STATUSES:
+        email_id = record_order_email(order_id=order.pk, kind="refund", refund=refund)
+        transaction.on_commit(lambda: deliver_order_email(order_id=order.pk, kind="refund", email_id=email_id))
+    return refund, True
 
 
 def _sync_refund_status(order: Order, *, user=None, stripe_event_id: str = "") -> None:
@@ -56,23 +97,15 @@ def _refunds_of_charge(charge: dict) -> list[dict]:
 
 def _record_listed_refunds(order: Order, listed: list[dict], currency: str, stripe_event_id: str) -> None:
     for item in listed:
-        refund, created = Refund.objects.get_or_create(
+        refund, created = record_refund(
+            order=order,
             stripe_refund_id=item["id"],
-            defaults={
-                "order": order,
-                "amount": from_minor_units(item["amount"], currency),
-                "currency": currency.upper(),
-                "status": item.get("status") or "succeeded",
-            },
+            amount=from_minor_units(item["amount"], currency),
+            currency=currency,
+            status=item.get("status") or "succeeded",
+            stripe_event_id=stripe_event_id,
         )
-        if created:
-            record_order_event(
-                order=order,
-                kind="refund",
-                stripe_event_id=stripe_event_id,
-                message=f"Refund {refund.stripe_refund_id}: {refund.amount} {refund.currency}.",
-            )
-        elif item.get("status") and refund.status != item["status"]:
+        if not created and item.get("status") and refund.status != item["status"]:
             refund.status = item["status"]
             refund.save(update_fields=["status", "updated_at"])
 
@@ -86,15 +119,14 @@ def apply_charge_refunded(*, order: Order, charge: dict, stripe_event_id: str = 
     reported = from_minor_units(charge.get("amount_refunded") or 0, currency)
     known = order.amount_refunded
     if reported > known:
-        Refund.objects.get_or_create(
-            stripe_refund_id=f"{charge.get('id')}:unlisted:{charge.get('amount_refunded')}",
-            defaults={"order": order, "amount": reported - known, "currency": currency.upper(), "status": "succeeded"},
-        )
-        record_order_event(
+        record_refund(
             order=order,
-            kind="refund",
+            stripe_refund_id=f"{charge.get('id')}:unlisted:{charge.get('amount_refunded')}",
+            amount=reported - known,
+            currency=currency,
+            status="succeeded",
             stripe_event_id=stripe_event_id,
-            message=f"Refund of {reported - known} reported by Stripe.",
+            note="Reported by Stripe in the charge's total.",
         )
     _sync_refund_status(order, stripe_event_id=stripe_event_id)
 
@@ -117,8 +149,9 @@ def _refund_amount(order: Order, amount: Decimal | None) -> Decimal:
     return amount
 
 
-def refund_order(*, order: Order, amount: Decimal | None = None, user) -> Refund:
-    """Refund `amount` (default: all that is left) through Stripe. Needs the `shop.refund_order` permission."""
+def refund_order(*, order: Order, amount: Decimal | None = None, user, reason: str = "", note: str = "") -> Refund:
+    """Refund `amount` (default: all that is left) through Stripe, for one of Stripe's `reason`s (or none),
+    with staff's `note` kept in the order's history. Needs the `shop.refund_order` permission."""
     if user is None or not user.has_perm("shop.refund_order"):
         raise PermissionDenied("Refunds need the 'Can refund orders through Stripe' permission.")
     with transaction.atomic():
@@ -132,30 +165,28 @@ def refund_order(*, order: Order, amount: Decimal | None = None, user) -> Refund
         amount = _refund_amount(order, amount)
         minor = to_minor_units(amount, order.currency)
         sequence = order.refunds.count()
+        params = {
+            "payment_intent": order.payment_intent_id,
+            "amount": minor,
+            "metadata": {"order_number": order.number},
+        }
+        if reason in REFUND_REASONS:
+            params["reason"] = reason
         try:
             result = get_stripe_client().v1.refunds.create(
-                params={
-                    "payment_intent": order.payment_intent_id,
-                    "amount": minor,
-                    "metadata": {"order_number": order.number},
-                },
-                options={"idempotency_key": order.idempotency_key(f"refund-{sequence}-{minor}")},
+                params=params, options={"idempotency_key": order.idempotency_key(f"refund-{sequence}-{minor}")}
             )
         except stripe.StripeError as exc:
             raise OrderError("refund_failed", f"Stripe refused the refund: {exc.user_message or exc}", 502) from None
-        refund, created = Refund.objects.get_or_create(
+        label = REFUND_REASONS.get(reason, "")
+        refund, _created = record_refund(
+            order=order,
             stripe_refund_id=result.id,
-            defaults={
-                "order": order,
-                "amount": amount,
-                "currency": order.currency,
-                "status": result.status or "pending",
-                "created_by": user,
-            },
+            amount=amount,
+            currency=order.currency,
+            status=result.status or "pending",
+            user=user,
+            note=" — ".join(part for part in (label, note.strip()) if part),
         )
-        if created:
-            record_order_event(
-                order=order, kind="refund", user=user, message=f"Refund {result.id}: {amount} {order.currency}."
-            )
         _sync_refund_status(order, user=user)
     return refund

@@ -8,5 +8,10 @@ def order_for_token(token: str) -> Order | None:
     return Order.objects.for_display().filter(token=token).first()
 
 
+def order_page_for_token(token: str) -> Order | None:
+    """The order as its status page shows it: lines, history and refunds prefetched (four queries)."""
+    return Order.objects.for_display().prefetch_related("events", "refunds").filter(token=token).first()
+
+
 def cart_line(cart: Cart, line_id: int) -> CartLine | None:
     return CartLine.objects.filter(cart=cart, pk=line_id).select_related("product").first()

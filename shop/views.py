@@ -36,9 +36,9 @@ from shop.forms import AddToCartForm, CartLineForm, CheckoutForm
 from shop.fulfilment import fulfil_checkout_session
 from shop.hooks import extras_for_order
 from shop.limits import client_hash, limit, take_hit
-from shop.models import Cart, Order, Product
+from shop.models import Cart, Order, Product, Refund
 from shop.orders import CheckoutError, OrderError
-from shop.selectors import cart_line, order_for_token
+from shop.selectors import cart_line, order_page_for_token
 from shop.staff import cancel_order
 
 logger = logging.getLogger(__name__)
@@ -317,10 +317,11 @@ def checkout_cancel(request: HttpRequest) -> HttpResponse:
 @never_cache  # a secret link's page: no browser or shared cache keeps it (issue 10)
 @require_safe
 def order_status(request: HttpRequest, token: str) -> HttpResponse:
-    order = order_for_token(token)
+    order = order_page_for_token(token)
     if order is None:
         return render(request, "404.html", status=404)  # rendered here, so never_cache covers it too
-    history = [event for event in order.events.all() if event.to_status]
+    events = list(order.events.all())
+    history = [event for event in events if event.to_status]
     status_labels = dict(Order.Status.choices)
     for event in history:
         event.status_label = status_labels.get(event.to_status, event.to_status)
@@ -331,9 +332,20 @@ def order_status(request: HttpRequest, token: str) -> HttpResponse:
             "order": order,
             "lines": list(order.lines.all()),
             "history": history,
+            "refunds": [refund for refund in order.refunds.all() if refund.status in Refund.COUNTED_STATUSES],
+            "amount_refunded": order.amount_refunded,  # from the prefetched refunds: no query
+            "contact": _order_contact_state(order, events),
             "tracking_url": tracking_url(order.carrier, order.tracking_number)
             if order.status == Order.Status.SHIPPED or order.shipped_at
             else "",
             "shipped": bool(order.shipped_at),
         },
     )
+
+
+def _order_contact_state(order: Order, events: list) -> str:
+    """What the page may say about writing to us (issue 11, item 9): there is a confirmation email to
+    reply to only once the order is paid; before that, or when it never was, we say what comes next."""
+    if order.status == Order.Status.PENDING_PAYMENT:
+        return "delayed" if any(event.kind == "awaiting_payment" for event in events) else "confirming"
+    return "cancelled" if order.status == Order.Status.CANCELLED else "paid"
