@@ -3,7 +3,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.html import format_html
 
-from content.models import Article, FaqCategory, FaqEntry, FaqEntryArticle, FurtherReading, Tag
+from content.models import Article, FaqCategory, FaqEntry, FaqEntryArticle, FurtherReading, SitePage, Tag
 
 HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
 
@@ -128,3 +128,45 @@ class FaqEntryAdmin(admin.ModelAdmin):
     ordering = ["category__position", "position", "pk"]
     fields = ["category", "position", "question", "answer_markdown", "is_published", "products"]
     inlines = [FaqEntryArticleInline]
+
+
+@admin.register(SitePage)
+class SitePageAdmin(admin.ModelAdmin):
+    list_display = ["title", "slug", "is_published", "position", "summary", "updated_at", "view_link"]
+    list_display_links = ["title"]
+    list_editable = ["is_published", "position"]
+    list_filter = ["is_published"]
+    search_fields = ["title", "slug", "summary", "body_markdown"]
+    prepopulated_fields = {"slug": ["title"]}
+    ordering = ["position", "title"]
+    readonly_fields = ["view_link", "updated_at"]
+    actions = ["publish", "unpublish"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "summary", "body_markdown"]}),
+        ("Publishing", {"fields": ["is_published", "position", "view_link", "updated_at"]}),
+    ]
+
+    @admin.display(description="page")
+    def view_link(self, obj: SitePage) -> str:
+        if not obj.pk:
+            return "—"
+        label = "View on site" if obj.is_published else "Preview (not public)"
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', obj.get_absolute_url(), label)
+
+    # Saved one by one, not by a queryset update: each save re-renders nothing new but sends the
+    # signal that refreshes the footer every page shows.
+    @admin.action(description="Publish the selected pages (and list them in the footer)", permissions=["change"])
+    def publish(self, request, queryset):
+        pages = list(queryset.filter(is_published=False))
+        for page in pages:
+            page.is_published = True
+            page.save(update_fields=["is_published"])
+        self.message_user(request, f"{len(pages)} page(s) published.", messages.SUCCESS)
+
+    @admin.action(description="Unpublish the selected pages (off the site and the footer)", permissions=["change"])
+    def unpublish(self, request, queryset):
+        pages = list(queryset.filter(is_published=True))
+        for page in pages:
+            page.is_published = False
+            page.save(update_fields=["is_published"])
+        self.message_user(request, f"{len(pages)} page(s) unpublished.", messages.SUCCESS)

@@ -3,7 +3,8 @@
 A page decorated with `versioned_page(version_of)` costs, when nothing changed, the
 one query `version_of` makes: a 304 if the client has it, else the cached HTML.
 Any edit changes the version, hence the ETag and the cache key: nothing is served
-stale, nothing needs purging. Only requests without a session or messages cookie
+stale, nothing needs purging. The footer's token (footer.py) is part of every key, since
+the cached HTML carries the footer. Only requests without a session or messages cookie
 get the cached page; base.html may show per-visitor things (flash messages) to others.
 """
 
@@ -16,6 +17,8 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date, quote_etag
+
+from content.footer import footer_token
 
 PAGE_CACHE_SECONDS = 24 * 3600
 
@@ -50,7 +53,8 @@ def versioned_page(version_of: Callable[..., tuple]):
         def wrapped(request, *args, **kwargs):
             version = version_of(request, *args, **kwargs)
             # Only ?page= changes these pages; other query strings must not multiply cache keys.
-            key = version_key(request.path, request.GET.get("page", ""), version)
+            # The footer's token too: the cached page carries the footer's list of site pages.
+            key = version_key(request.path, request.GET.get("page", ""), version, footer_token())
             # ETag only: no timestamp says when an article left a list, so no Last-Modified.
             validators = validators_for(request, key, None)
             not_modified = get_conditional_response(request, etag=validators["ETag"], response=validators)

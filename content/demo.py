@@ -2,12 +2,14 @@
 
 The article retells the company's own blog post (facts and figures kept, the
 wording ours): how weak feet and back pain are linked, and what to do about it.
+The site pages (shipping, returns, warranty, contact, privacy, terms) are in demo_pages.py.
 """
 
 from datetime import timedelta
 
 from django.utils import timezone
 
+from content.demo_pages import seed_site_pages
 from content.models import Article, FaqCategory, FaqEntry, FurtherReading, Tag
 from shop.models import Product
 
@@ -228,4 +230,5 @@ def seed_demo() -> list[str]:
     article.faq_entries.add(*article_entries)
     if product is not None:
         product.faq_entries.add(article_entries[-1], company_entries[-1], company_entries[1])
+    created += seed_site_pages()
     return created

@@ -265,6 +265,47 @@ class FaqEntryArticle(models.Model):
         return f"FAQ entry: {self.faqentry} ↔ Article: {self.article}"
 
 
+class SitePageQuerySet(models.QuerySet):
+    def published(self) -> "SitePageQuerySet":
+        return self.filter(is_published=True)
+
+
+class SitePage(models.Model):
+    """A page of the shop's fine print (shipping, returns, warranty, contact, privacy, terms),
+    written in the admin, served at /pages/<slug>/ and listed in every page's footer."""
+
+    title = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=100, unique=True, help_text="The page's address: /pages/<slug>/.")
+    summary = models.CharField(
+        max_length=160, help_text="One sentence: the page's meta description for search results."
+    )
+    body_markdown = models.TextField("body (Markdown)")
+    body_html = models.TextField(editable=False, default="", help_text="Rendered and sanitised when saved.")
+    is_published = models.BooleanField("published", default=False, help_text="Public, and listed in the footer.")
+    position = models.PositiveIntegerField(default=0, help_text="Order in the footer: lower comes first.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SitePageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "title"]
+        verbose_name = "site page"
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(SitePage, self.title, exclude_pk=self.pk, max_length=100)
+        self.body_html = render_markdown(self.body_markdown)
+        if "update_fields" in kwargs and kwargs["update_fields"] is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "body_html", "updated_at"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("content:site_page", args=[self.slug])
+
+
 def touch_articles(*, pks=None, faq_entry: FaqEntry | None = None, tag: Tag | None = None) -> None:
     """Move `updated_at` of the articles that show a changed link, FAQ entry or tag."""
     articles = Article.objects.all()

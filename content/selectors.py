@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from content.models import Article, FaqCategory, FaqEntry, Tag
+from content.models import Article, FaqCategory, FaqEntry, SitePage, Tag
 from shop.models import Product
 
 
@@ -108,3 +108,15 @@ def faq_version() -> tuple:
         f"SELECT COUNT(id), SUM(id), MAX(updated_at) FROM {table} WHERE is_published = %s",  # noqa: S608
         [True],
     )
+
+
+def footer_site_pages() -> list[tuple[str, str]]:
+    """(title, URL) of every published site page, in footer order (one query)."""
+    pages = SitePage.objects.published().only("title", "slug").order_by("position", "title", "pk")
+    return [(page.title, page.get_absolute_url()) for page in pages]
+
+
+def live_site_page_version(slug: str) -> tuple | None:
+    """What decides a published site page, `(pk, updated_at)`, in one query; None when no
+    published page has this slug."""
+    return SitePage.objects.published().filter(slug=slug).values_list("pk", "updated_at").first()

@@ -3,19 +3,22 @@
 An article page is revalidated (ETag/Last-Modified) and its rendered fragments
 cached by one cheap query on the article row. That holds only if editing what
 the page shows besides the row — its FAQ entries, links, tags — moves the
-article's `updated_at` too ("touch the parent"). These receivers do that.
+article's `updated_at` too ("touch the parent"). These receivers do that, and
+forget the footer's cached list when a site page changes (footer.py).
 """
 
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
 from django.utils import timezone
 
+from content.footer import forget_footer
 from content.models import (
     Article,
     FaqCategory,
     FaqEntry,
     FaqEntryArticle,
     FurtherReading,
+    SitePage,
     Tag,
     touch_articles,
 )
@@ -55,3 +58,8 @@ def _article_relations_changed(sender, instance, action: str, reverse: bool, pk_
 @receiver(post_save, sender=FaqCategory)
 def _faq_category_changed(sender, instance: FaqCategory, **kwargs):
     FaqEntry.objects.filter(category=instance).update(updated_at=timezone.now())
+
+
+@receiver([post_save, post_delete], sender=SitePage)
+def _site_page_changed(sender, instance: SitePage, **kwargs):
+    forget_footer()

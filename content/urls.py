@@ -12,6 +12,7 @@ urlpatterns = [
     path("blog/tag/<slug:tag_slug>/", views.article_list, name="tag"),
     path("blog/<slug:slug>/", views.article_detail, name="article"),
     path("faq/", views.faq, name="faq"),
+    path("pages/<slug:slug>/", views.site_page, name="site_page"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
 ]

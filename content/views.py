@@ -9,13 +9,15 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
 from content.caching import PAGE_CACHE_SECONDS, is_cookieless, validators_for, version_key, versioned_page
-from content.models import Article, Tag
+from content.footer import footer_token
+from content.models import Article, SitePage, Tag
 from content.selectors import (
     article_detail_queryset,
     faq_categories,
     faq_version,
     listing_version,
     live_article_version,
+    live_site_page_version,
     published_articles,
 )
 from content.structured_data import blog_posting, faq_page
@@ -48,6 +50,14 @@ def may_preview(user) -> bool:
     """Drafts are for staff who may see articles in the admin (view, or change, which implies it
     there too), not for every staff user (issue 10)."""
     return user.is_staff and (user.has_perm("content.view_article") or user.has_perm("content.change_article"))
+
+
+def _private_preview(response: HttpResponse) -> HttpResponse:
+    """A page only its editor sees: kept by no cache, indexed by no search engine."""
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    add_never_cache_headers(response)
+    patch_cache_control(response, private=True)
+    return response
 
 
 def _article_fragments(article: Article, *, preview: bool) -> dict[str, str]:
@@ -89,13 +99,9 @@ def article_detail(request, slug: str):
         if not may_preview(request.user):
             raise Http404("No such article.")
         article = get_object_or_404(article_detail_queryset(include_unpublished=True), slug=slug)
-        response = _article_page(request, _article_fragments(article, preview=True))
-        response["X-Robots-Tag"] = "noindex, nofollow"
-        add_never_cache_headers(response)
-        patch_cache_control(response, private=True)
-        return response
+        return _private_preview(_article_page(request, _article_fragments(article, preview=True)))
 
-    key = version_key(version)
+    key = version_key(version, footer_token())  # the cached page carries the footer
     validators = validators_for(request, key, int(version[1].timestamp()))
     # Answered before any rendering: a revalidation costs the one query above.
     not_modified = get_conditional_response(
@@ -133,6 +139,41 @@ def faq(request):
     categories = faq_categories()
     entries = [entry for category in categories for entry in category.published_entries]
     return render(request, "content/faq.html", {"categories": categories, "faq_ld": faq_page(entries)})
+
+
+def may_preview_site_pages(user) -> bool:
+    """Unpublished site pages are for staff who may see them in the admin, as with articles."""
+    return user.is_staff and (user.has_perm("content.view_sitepage") or user.has_perm("content.change_sitepage"))
+
+
+def _site_page_version(request, slug: str) -> tuple:
+    version = live_site_page_version(slug)
+    if version is None:
+        raise Http404("No such page.")
+    return version
+
+
+def _render_site_page(request, page: SitePage, *, preview: bool) -> HttpResponse:
+    return render(request, "content/site_page.html", {"page": page, "preview": preview})
+
+
+@versioned_page(_site_page_version)
+def _published_site_page(request, slug: str):
+    page = SitePage.objects.published().filter(slug=slug).first()
+    if page is None:  # unpublished between the two queries
+        raise Http404("No such page.")
+    return _render_site_page(request, page, preview=False)
+
+
+@require_safe
+def site_page(request, slug: str):
+    """/pages/<slug>/: shipping, returns, contact… Cached under its version like the blog;
+    an unpublished page is a 404, or a private preview for staff who may see site pages."""
+    if may_preview_site_pages(request.user):
+        page = get_object_or_404(SitePage, slug=slug)
+        if not page.is_published:
+            return _private_preview(_render_site_page(request, page, preview=True))
+    return _published_site_page(request, slug)
 
 
 @require_safe

@@ -4,6 +4,7 @@ from django import template
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.safestring import mark_safe
 
+from content.footer import site_page_links
 from content.selectors import faq_entries_for_product
 from content.structured_data import faq_page
 
@@ -32,3 +33,10 @@ def product_faq(product, heading: str = "Questions about this product"):
     and their FAQPage JSON-LD (one query; renders nothing when there are no entries)."""
     entries = faq_entries_for_product(product)
     return {"entries": entries, "heading": heading, "faq_ld": faq_page(entries)}
+
+
+@register.simple_tag
+def site_pages() -> tuple[tuple[str, str], ...]:
+    """`{% site_pages as pages %}`: (title, url) of the published site pages in footer order,
+    from the cache (footer.py): no query once it is warm."""
+    return site_page_links()[1]

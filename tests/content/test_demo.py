@@ -3,7 +3,7 @@
 import pytest
 
 from content.demo import seed_demo
-from content.models import Article, FaqCategory, FaqEntry, FurtherReading, Tag
+from content.models import Article, FaqCategory, FaqEntry, FurtherReading, SitePage, Tag
 from tests.content.conftest import json_ld_blocks
 
 pytestmark = pytest.mark.django_db
@@ -43,3 +43,29 @@ def test_seed_creates_the_article_faq_and_links_once(client, product):
 def test_seed_without_products_still_works():
     seed_demo()
     assert Article.objects.get().featured_product is None
+
+
+def test_seed_creates_the_site_pages_once_published_in_footer_order(client):
+    seed_demo()
+    assert seed_demo() == []
+    pages = list(SitePage.objects.order_by("position"))
+    assert [page.slug for page in pages] == ["shipping", "returns", "warranty", "contact", "privacy", "terms"]
+    assert all(page.is_published and page.summary and page.body_html for page in pages)
+    text = {page.slug: page.body_markdown for page in pages}
+    for fact in (
+        "United States, standard",
+        "United States, express",
+        "free on orders over 100 USD",
+        "Canada, express",
+        "European Union, standard",
+    ):
+        assert fact in text["shipping"], fact
+    assert "30 days from delivery" in text["returns"]
+    assert "two-year warranty" in text["warranty"]
+    assert "support@hodhod.example" in text["contact"] and "Monday to Friday" in text["contact"]
+    for fact in ("never reach our server", "7 years", "90 days", "until you unsubscribe", "masked", "erase"):
+        assert fact in text["privacy"], fact
+    home = client.get("/").content.decode()
+    for page in pages:
+        assert f'href="/pages/{page.slug}/"' in home
+        assert client.get(page.get_absolute_url()).status_code == 200

@@ -59,6 +59,7 @@ def test_sitemap_parses_and_lists_each_published_url_once(client, articles, prod
     locs = [loc.text for loc in root.findall("sm:url/sm:loc", SITEMAP_NS)]
     assert Counter(locs).most_common(1)[0][1] == 1, "a URL is listed twice"
     assert set(locs) == {
+        "http://testserver/",
         "http://testserver/blog/newest/",
         "http://testserver/blog/middle/",
         "http://testserver/blog/oldest/",

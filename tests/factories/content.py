@@ -5,9 +5,16 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from content.models import Article, FaqCategory, FaqEntry, FurtherReading, Tag
+from content.models import Article, FaqCategory, FaqEntry, FurtherReading, SitePage, Tag
 
-__all__ = ["ArticleFactory", "FaqCategoryFactory", "FaqEntryFactory", "FurtherReadingFactory", "TagFactory"]
+__all__ = [
+    "ArticleFactory",
+    "FaqCategoryFactory",
+    "FaqEntryFactory",
+    "FurtherReadingFactory",
+    "SitePageFactory",
+    "TagFactory",
+]
 
 
 class TagFactory(factory.django.DjangoModelFactory):
@@ -77,3 +84,17 @@ class FaqEntryFactory(factory.django.DjangoModelFactory):
     def products(self, create, extracted, **kwargs):
         if create and extracted:
             self.products.add(*extracted)
+
+
+class SitePageFactory(factory.django.DjangoModelFactory):
+    """A published site page; `is_published=False` for a draft."""
+
+    class Meta:
+        model = SitePage
+
+    title = factory.Sequence(lambda n: f"Site page {n}")
+    slug = factory.Sequence(lambda n: f"site-page-{n}")
+    summary = factory.LazyAttribute(lambda o: f"What {o.title} says.")
+    body_markdown = "Some **fine print**.\n\n- one\n- two\n"
+    is_published = True
+    position = factory.Sequence(lambda n: n)
