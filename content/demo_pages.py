@@ -55,8 +55,9 @@ no reason needed.
 2. Within one business day we reply with the return address and a return number.
 3. Pack the device with all its parts, in its box if you still have it, write the return
    number on the parcel and send it with a tracked service.
-4. When it arrives we check it and refund the price through the card or method you paid
-   with, within 5 business days. Your bank may take a few more days to show the money.
+4. When it arrives we check it and, within 5 business days, refund the price to the card or
+   account you paid with. The refund then shows on your statement within 5–10 business days,
+   depending on your bank.
 
 The device should come back complete and in a condition we can pass on; signs that it was
 tried out are fine.
