@@ -12,7 +12,7 @@ from django.utils import timezone
 from core.redaction import loggable
 from payments.client import construct_event, id_of
 from payments.models import StripeEvent
-from payments.registry import handler_for
+from payments.registry import combined_state, handlers_for
 
 logger = logging.getLogger(__name__)
 RETRY_BATCH = 100
@@ -90,10 +90,11 @@ def process_stripe_event(*, event: dict) -> str:
 
 
 def _apply(stored: StripeEvent) -> str:
-    handler = handler_for(stored.type)
-    if handler is None or not isinstance((stored.payload.get("data") or {}).get("object") or {}, dict):
+    """Hand the event to every handler of its type (each decides whether the object is its own)."""
+    handlers = handlers_for(stored.type)
+    if not handlers or not isinstance((stored.payload.get("data") or {}).get("object") or {}, dict):
         return StripeEvent.State.IGNORED
-    return handler(stored)
+    return combined_state([handler(stored) for handler in handlers])
 
 
 def _record_failure(event: dict) -> None:

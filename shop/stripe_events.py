@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 )
 def apply_checkout_session_event(stored: StripeEvent) -> str:
     session = stored.data_object
+    if session.get("mode") == "subscription":  # a membership's checkout: billing's handler applies it
+        return StripeEvent.State.IGNORED
     order = find_order_for_session(session, stripe_event_id=stored.id)
     if order is None:
         logger.info("Stripe event %s names no checkout session of an order; ignored", stored.id)
