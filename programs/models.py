@@ -42,11 +42,17 @@ class Program(models.Model):
         "public", default=False, help_text="Anyone may join free. Otherwise only buyers of a granting product."
     )
     send_hour = models.PositiveSmallIntegerField(
-        default=8, validators=[validate_send_hour], help_text="Default local hour (0–23) lessons are sent at."
+        "send at (local hour)",
+        default=8,
+        validators=[validate_send_hour],
+        help_text="The hour new enrollments get their lessons, each in their own time zone (8 is 08:00).",
     )
-    send_weekdays = models.JSONField(default=every_day, help_text="Days lessons may go out, 0 = Monday … 6 = Sunday.")
+    send_weekdays = models.JSONField(
+        "send days", default=every_day, help_text="Days lessons may go out, 0 = Monday … 6 = Sunday."
+    )
     granted_by = models.ManyToManyField(
         "shop.Product",
+        verbose_name="products that grant it",
         blank=True,
         related_name="granted_programs",
         help_text="Buying any of these products enrolls the buyer.",
@@ -70,7 +76,9 @@ class Program(models.Model):
 class Step(models.Model):
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="steps")
     day = models.PositiveSmallIntegerField(
-        help_text="Send day, counted in allowed send days from the start: 0 is the first lesson."
+        "order",
+        help_text="The lesson's place in the program, counted in send days: 0 is the first lesson, 1 goes out on "
+        "the next send day, and so on.",
     )
     subject = models.CharField(max_length=200)
     body = models.TextField(help_text="Markdown: the exercises of the day.")
@@ -127,15 +135,33 @@ class Enrollment(models.Model):
     order = models.ForeignKey(
         "shop.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="program_enrollments"
     )
-    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
-    send_hour = models.PositiveSmallIntegerField(validators=[validate_send_hour])
+    timezone = models.CharField(
+        "time zone", max_length=64, default="UTC", validators=[validate_time_zone], help_text="e.g. Europe/Berlin"
+    )
+    send_hour = models.PositiveSmallIntegerField(
+        "send at (local hour)",
+        validators=[validate_send_hour],
+        help_text="Lessons go out at this hour in the enrollment's time zone (19 is 19:00).",
+    )
     status = models.CharField(max_length=24, choices=Status.choices, default=Status.ACTIVE)
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     # The schedule's anchor: step `anchor_day` falls on `anchor_date` (or the next allowed weekday).
-    anchor_date = models.DateField(null=True, blank=True)
-    anchor_day = models.PositiveSmallIntegerField(default=0)
+    anchor_date = models.DateField(
+        "lessons start on",
+        null=True,
+        blank=True,
+        help_text="The local date of the lesson below; the later ones follow on the program's send days.",
+    )
+    anchor_day = models.PositiveSmallIntegerField(
+        "starting with lesson", default=0, help_text="Its order in the program (0 is the first lesson)."
+    )
     paused_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    welcomed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the welcome email went out (or the suppression list held it back); it goes once.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -208,7 +234,9 @@ class Delivery(models.Model):
     # and one index fewer is one write fewer for every claimed row.
     enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="deliveries")
-    due_at = models.DateTimeField(help_text="UTC instant of the local send hour on the step's day.")
+    due_at = models.DateTimeField(
+        "due at (UTC)", help_text="The instant of the enrollment's local send hour on the lesson's day."
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED)
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
