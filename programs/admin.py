@@ -7,16 +7,26 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils import dateformat
+from django.utils.html import format_html, format_html_join
 
-from programs import dispatch, enrollments, lessons
+from programs import dispatch, enrollments, lessons, selectors
+from programs.forms import send_hour_field
 from programs.models import WEEKDAYS, Delivery, Enrollment, Program, Step
-from programs.validators import validate_send_hour
+
+
+def _help(model, field: str) -> str:
+    return model._meta.get_field(field).help_text
 
 
 class ProgramForm(forms.ModelForm):
+    send_hour = send_hour_field(label="Send at (local hour)", help_text=_help(Program, "send_hour"))
     send_weekdays = forms.TypedMultipleChoiceField(
-        choices=WEEKDAYS, coerce=int, widget=forms.CheckboxSelectMultiple, help_text="Days lessons may go out."
+        label="Send days",
+        choices=WEEKDAYS,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Days lessons may go out.",
     )
 
     class Meta:
@@ -27,16 +37,82 @@ class ProgramForm(forms.ModelForm):
 _URL_HTTPS = {models.URLField: {"assume_scheme": "https"}}
 
 
-class StepInline(admin.StackedInline):
-    model = Step
-    formfield_overrides = _URL_HTTPS
-    extra = 0
-    ordering = ["day"]
-    fields = ["day", "subject", "body", "video_url", "preview_link"]
-    readonly_fields = ["preview_link"]
+def _send_time(hour: int) -> str:
+    return selectors.send_time_label(hour)
+
+
+@admin.register(Program)
+class ProgramAdmin(admin.ModelAdmin):
+    """A program's settings, and its lessons as a short table: each lesson is edited on its own page (issue 11,
+    item 12: 28 inline editors made a 13,600-pixel page)."""
+
+    form = ProgramForm
+    list_display = ["name", "slug", "is_active", "is_public", "send_time", "lesson_count"]
+    list_filter = ["is_active", "is_public"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["granted_by"]
+    readonly_fields = ["lessons_table"]
+
+    class Media:
+        css = {"all": ["programs/admin/programs-admin.css"]}
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("program")  # each form's title is str(step)
+        return super().get_queryset(request).with_lesson_count()
+
+    @admin.display(description="Lessons", ordering="lesson_count")
+    def lesson_count(self, program: Program) -> int:
+        return program.lesson_count
+
+    @admin.display(description="Send at", ordering="send_hour")
+    def send_time(self, program: Program) -> str:
+        return _send_time(program.send_hour)
+
+    @admin.display(description="Lessons")
+    def lessons_table(self, program: Program):
+        if not program.pk:
+            return "Save the program first, then add its lessons."
+        steps = list(program.steps.order_by("day").values_list("pk", "day", "subject"))
+        add_url = reverse("admin:programs_step_add")
+        next_day = steps[-1][1] + 1 if steps else 0
+        rows = format_html_join(
+            "",
+            '<tr><td class="program-lessons__day">{}</td><td>{}</td><td class="program-lessons__actions">'
+            '<a href="{}">Edit</a> · <a href="{}">Preview</a></td></tr>',
+            (
+                (
+                    day + 1,
+                    subject,
+                    reverse("admin:programs_step_change", args=[pk]),
+                    reverse("admin:programs_step_preview", args=[pk]),
+                )
+                for pk, day, subject in steps
+            ),
+        )
+        return format_html(
+            '<table class="program-lessons"><thead><tr><th scope="col">Lesson</th><th scope="col">Subject</th>'
+            '<th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody>{}</tbody></table>'
+            '<p><a class="addlink" href="{}?program={}&amp;day={}">Add a lesson</a></p>',
+            rows,
+            add_url,
+            program.pk,
+            next_day,
+        )
+
+
+@admin.register(Step)
+class StepAdmin(admin.ModelAdmin):
+    """One lesson: its place in the program ("order"), its text, a preview. Saving returns to its program."""
+
+    formfield_overrides = _URL_HTTPS
+    list_display = ["subject", "program", "day"]
+    list_filter = ["program"]
+    list_select_related = ["program"]
+    search_fields = ["subject", "body"]
+    ordering = ["program", "day"]
+    readonly_fields = ["preview_link"]
+    fields = ["program", "day", "subject", "body", "video_url", "preview_link"]
+    actions = ["send_test_to_me"]
 
     @admin.display(description="Preview")
     def preview_link(self, step: Step):
@@ -46,33 +122,16 @@ class StepInline(admin.StackedInline):
             '<a href="{}">Preview and send a test</a>', reverse("admin:programs_step_preview", args=[step.pk])
         )
 
+    def _back_to_program(self, request, step: Step):
+        if "_continue" in request.POST or "_addanother" in request.POST or "_saveasnew" in request.POST:
+            return None
+        return redirect("admin:programs_program_change", step.program_id)
 
-@admin.register(Program)
-class ProgramAdmin(admin.ModelAdmin):
-    form = ProgramForm
-    list_display = ["name", "slug", "is_active", "is_public", "send_hour", "lesson_count"]
-    list_filter = ["is_active", "is_public"]
-    search_fields = ["name", "slug"]
-    prepopulated_fields = {"slug": ["name"]}
-    filter_horizontal = ["granted_by"]
-    inlines = [StepInline]
+    def response_post_save_add(self, request, obj):
+        return self._back_to_program(request, obj) or super().response_post_save_add(request, obj)
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).with_lesson_count()
-
-    @admin.display(description="Lessons", ordering="lesson_count")
-    def lesson_count(self, program: Program) -> int:
-        return program.lesson_count
-
-
-@admin.register(Step)
-class StepAdmin(admin.ModelAdmin):
-    formfield_overrides = _URL_HTTPS
-    list_display = ["subject", "program", "day"]
-    list_filter = ["program"]
-    search_fields = ["subject", "body"]
-    ordering = ["program", "day"]
-    actions = ["send_test_to_me"]
+    def response_post_save_change(self, request, obj):
+        return self._back_to_program(request, obj) or super().response_post_save_change(request, obj)
 
     def get_urls(self):
         return [
@@ -90,7 +149,8 @@ class StepAdmin(admin.ModelAdmin):
 
     def _context(self, step: Step) -> dict:
         placeholder = lessons.absolute("/")
-        return lessons.step_context(step, manage=placeholder, unsubscribe=placeholder, name="Alex")
+        origin = lessons.sample_origin(step.program)
+        return lessons.step_context(step, manage=placeholder, unsubscribe=placeholder, origin=origin, name="Alex")
 
     def _step_for(self, request, pk, *, to_act: bool = False) -> Step:
         """The step, for staff who may see it (403 otherwise); `to_act` (a test send) also needs change."""
@@ -152,8 +212,16 @@ class DeliveryInline(admin.TabularInline):
     extra = 0
     can_delete = False
     ordering = ["due_at"]
-    fields = ["step", "due_at", "status", "attempts", "sent_at", "message_id", "last_error"]
+    fields = ["step", "due_local", "status", "attempts", "sent_local", "message_id", "last_error"]
     readonly_fields = fields
+
+    @admin.display(description="Due (customer's time)")
+    def due_local(self, delivery: Delivery) -> str:
+        return selectors.local_label(delivery.enrollment, delivery.due_at)
+
+    @admin.display(description="Sent (customer's time)")
+    def sent_local(self, delivery: Delivery) -> str:
+        return selectors.local_label(delivery.enrollment, delivery.sent_at) or "–"
 
     def get_queryset(self, request):
         # Each row shows its step (str: "program · day n") and is titled str(delivery) ("day n: subject → email").
@@ -169,15 +237,21 @@ class StaffEnrollmentForm(forms.ModelForm):
     The time zone is checked by the model field's validator (a ModelForm runs it).
     """
 
-    send_hour = forms.IntegerField(required=False, validators=[validate_send_hour], help_text="Empty: the program's.")
+    send_hour = send_hour_field(label="Send at (local hour)", required=False, empty_value=None)
 
     class Meta:
         model = Enrollment
         fields = ["program", "email", "name", "timezone", "send_hour"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["send_hour"].choices = [("", "The program's hour"), *self.fields["send_hour"].choices]
+
 
 class EnrollmentChangeForm(forms.ModelForm):
     """The time zone and the send hour are checked by the model fields' validators (a ModelForm runs them)."""
+
+    send_hour = send_hour_field(label="Send at (local hour)", help_text=_help(Enrollment, "send_hour"))
 
     class Meta:
         model = Enrollment
@@ -187,8 +261,8 @@ class EnrollmentChangeForm(forms.ModelForm):
 @admin.register(Enrollment)
 class EnrollmentAdmin(admin.ModelAdmin):
     form = EnrollmentChangeForm
-    list_display = ["email", "program", "status", "origin", "timezone", "send_hour", "created_at"]
-    list_filter = ["program", "status", "origin"]
+    list_display = ["email", "program", "status", "origin", "send_time", "created_at"]
+    list_filter = ["program", "status", "origin", ("welcomed_at", admin.EmptyFieldListFilter)]
     search_fields = ["email", "name"]
     date_hierarchy = "created_at"
     list_select_related = ["program"]
@@ -201,10 +275,10 @@ class EnrollmentAdmin(admin.ModelAdmin):
         "order",
         "status",
         "token",
-        "anchor_date",
-        "anchor_day",
+        "schedule_start",
         "paused_at",
         "confirmed_at",
+        "welcomed_at",
         "created_at",
         "manage_link",
     ]
@@ -244,6 +318,16 @@ class EnrollmentAdmin(admin.ModelAdmin):
         )
         obj.pk = enrollment.pk
         obj.refresh_from_db()
+
+    @admin.display(description="Send at", ordering="send_hour")
+    def send_time(self, enrollment: Enrollment) -> str:
+        return f"{_send_time(enrollment.send_hour)} {enrollment.timezone}"
+
+    @admin.display(description="Lessons start on")
+    def schedule_start(self, enrollment: Enrollment) -> str:
+        if enrollment.anchor_date is None:
+            return "Not yet (waiting for the confirmation)"
+        return f"{dateformat.format(enrollment.anchor_date, 'D j M Y')}, with lesson {enrollment.anchor_day + 1}"
 
     @admin.display(description="Customer's page")
     def manage_link(self, enrollment: Enrollment):

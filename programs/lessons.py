@@ -7,7 +7,17 @@ from django.urls import reverse
 
 from core.mail import MailKind, send_templated_email
 from core.markdown import render_markdown
-from programs.models import Delivery, Enrollment, Step
+from programs.models import Delivery, Enrollment, Program, Step
+from programs.plaintext import html_to_text
+
+# Why someone gets a program's mail, by the enrollment's origin; the footer of every lesson says it.
+# Keyed by the origin's value: the membership work adds "member" to Enrollment.Origin.
+ORIGIN_REASONS = {
+    "order": "because you bought a FoosFoot",
+    "signup": "because you signed up",
+    "member": "because you are a FoosFoot Coach member",
+    "staff": "because our team signed you up",
+}
 
 
 def site_domain() -> str:
@@ -40,16 +50,27 @@ def list_headers(*, program_slug: str, program_name: str, unsubscribe: str) -> d
     }
 
 
-def step_context(step: Step, *, manage: str, unsubscribe: str, name: str = "") -> dict:
+def origin_reason(origin: str) -> str:
+    return ORIGIN_REASONS.get(origin, ORIGIN_REASONS["signup"])
+
+
+def sample_origin(program: Program) -> str:
+    """The origin a staff preview or test shows: a program granted by a product is mostly bought."""
+    return "order" if program.granted_by.exists() else "signup"
+
+
+def step_context(step: Step, *, manage: str, unsubscribe: str, origin: str, name: str = "") -> dict:
+    body_html = render_markdown(step.body)
     return {
         "program": step.program,
         "step": step,
         "lesson_number": step.day + 1,
         "name": name,
-        "body_html": render_markdown(step.body),
-        "body_text": step.body,
+        "body_html": body_html,
+        "body_text": html_to_text(body_html),  # plain text, never the Markdown source (issue 11, item 9)
         "manage_url": manage,
         "unsubscribe_url": unsubscribe,
+        "reason": origin_reason(origin),
     }
 
 
@@ -62,7 +83,9 @@ def send_lesson(delivery: Delivery) -> str | None:
         kind=MailKind.LESSON,
         subject=step.subject,
         template="programs/email/lesson",
-        context=step_context(step, manage=manage_url(enrollment), unsubscribe=unsubscribe, name=enrollment.name),
+        context=step_context(
+            step, manage=manage_url(enrollment), unsubscribe=unsubscribe, origin=enrollment.origin, name=enrollment.name
+        ),
         from_email=settings.PROGRAMS_FROM_EMAIL,
         headers=list_headers(program_slug=step.program.slug, program_name=step.program.name, unsubscribe=unsubscribe),
     )
@@ -76,7 +99,9 @@ def send_step_test(step: Step, *, to: str) -> str | None:
         kind=MailKind.STAFF_TEST,
         subject=f"[TEST] {step.subject}",
         template="programs/email/lesson",
-        context=step_context(step, manage=placeholder, unsubscribe=placeholder, name="(test)"),
+        context=step_context(
+            step, manage=placeholder, unsubscribe=placeholder, origin=sample_origin(step.program), name="(test)"
+        ),
         from_email=settings.PROGRAMS_FROM_EMAIL,
         headers=list_headers(program_slug=step.program.slug, program_name=step.program.name, unsubscribe=placeholder),
     )

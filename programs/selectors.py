@@ -1,14 +1,22 @@
-"""Reads shared by the pages, the API and the admin."""
+"""Reads shared by the pages, the API, the admin, the emails and the shop's order extras."""
 
 import datetime as dt
 import re
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, OuterRef
+from django.conf import settings
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q
+from django.utils import dateformat, timezone
 
-from programs.models import Delivery, Enrollment, Step
+from core.mail import MailKind, may_mail
+from programs import schedule
+from programs.models import Delivery, Enrollment, Program, Step
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+
+# Who may take up a program again after unsubscribing: what they bought (or, with Billing, pay for).
+# A free signup joins again through the join page and its double opt-in.
+REJOINABLE_ORIGINS = frozenset({"order", "member"})
 
 
 def get_enrollment(token: str) -> Enrollment | None:
@@ -36,9 +44,90 @@ def progress(enrollment: Enrollment) -> tuple[int, int]:
     return counts["sent"], counts["total"]
 
 
+# --- the enrollment's wall clock ------------------------------------------------------------
+
+
+def enrollment_zone(enrollment: Enrollment) -> ZoneInfo:
+    """The enrollment's time zone (the site's, should a stored name have gone away)."""
+    name = enrollment.timezone if schedule.is_valid_timezone(enrollment.timezone) else settings.TIME_ZONE
+    return ZoneInfo(name)
+
+
 def local_time(enrollment: Enrollment, instant: dt.datetime) -> dt.datetime:
     """`instant` on the enrollment's wall clock."""
-    try:
-        return instant.astimezone(ZoneInfo(enrollment.timezone))
-    except Exception:  # noqa: BLE001 - a stored zone that went away: show UTC
-        return instant
+    return instant.astimezone(enrollment_zone(enrollment))
+
+
+def local_label(enrollment: Enrollment, instant: dt.datetime | None, *, long: bool = False) -> str:
+    """`instant` as staff read it, "Tue 3 Mar, 08:00 America/Chicago", or with `long` as customers do,
+    "Tuesday 3 March, 08:00 (America/Chicago)": on the enrollment's clock, with its zone named.
+
+    `dateformat` formats the datetime as given, in its own zone (the `date` template filter would first
+    convert it to the site's: issue 11, item 1)."""
+    if instant is None:
+        return ""
+    local = local_time(enrollment, instant)
+    if long:
+        return f"{dateformat.format(local, 'l j F, H:i')} ({local.tzinfo.key})"
+    return f"{dateformat.format(local, 'D j M, H:i')} {local.tzinfo.key}"
+
+
+def send_time_label(hour: int) -> str:
+    return f"{hour:02d}:00"
+
+
+# --- rejoining after an unsubscribe ---------------------------------------------------------
+
+
+def rejoin_offer(enrollment: Enrollment, *, now: dt.datetime | None = None) -> Delivery | None:
+    """The first lesson a rejoin would send, or None when the enrollment cannot be taken up again.
+
+    An unsubscribed enrollment from an order (or a membership) may continue within the program's
+    life: while its last lesson's date has not passed, and while the address may get lessons.
+    """
+    if enrollment.status != Enrollment.Status.UNSUBSCRIBED or enrollment.origin not in REJOINABLE_ORIGINS:
+        return None
+    last_due = enrollment.deliveries.aggregate(last=Max("due_at"))["last"]
+    if last_due is None or last_due <= (now or timezone.now()):
+        return None
+    first = enrollment.deliveries.filter(status=Delivery.Status.CANCELLED).select_related("step").order_by("step__day")
+    offer = first.first()
+    return offer if offer is not None and may_mail(enrollment.email, MailKind.LESSON) else None
+
+
+# --- free programs, and programs that come with a product ----------------------------------
+
+
+def joinable_programs():
+    """Public free programs, each with `lesson_count`: the home page, the blog and the FAQ link their join pages."""
+    return Program.objects.public().with_lesson_count().order_by("name")
+
+
+def joinable_program(slug: str) -> Program | None:
+    """The public free program of this slug, with `lesson_count`, or None (unknown, inactive or only for buyers)."""
+    if not isinstance(slug, str) or len(slug) > 200:
+        return None
+    return joinable_programs().filter(slug=slug).first()
+
+
+def programs_granted_by(product_ids) -> list[Program]:
+    """Active programs that buying any of these products (ids, or a query of ids) starts, with `lesson_count`."""
+    granting = Program.objects.filter(granted_by__in=product_ids).values("pk")
+    return list(Program.objects.active().filter(pk__in=granting).with_lesson_count().order_by("name"))
+
+
+def length_label(program: Program) -> str:
+    """The program's length as a buyer reads it: "28-day" for a lesson a day, "20-lesson" when some days are skipped."""
+    unit = "day" if program.weekdays == frozenset(range(7)) else "lesson"
+    return f"{program.lesson_count}-{unit}"
+
+
+def order_enrollments(order) -> dict[int, Enrollment]:
+    """The order's enrollments by program id, each with `first_due` (its next open lesson's instant), in one query."""
+    rows = Enrollment.objects.filter(order=order).annotate(
+        first_due=Min(
+            "deliveries__due_at",
+            filter=Q(deliveries__status__in=[Delivery.Status.SCHEDULED, Delivery.Status.HELD]),
+        )
+    )
+    return {enrollment.program_id: enrollment for enrollment in rows}

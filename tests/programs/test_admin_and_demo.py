@@ -30,7 +30,10 @@ def test_program_admin_pages_render(staff_client):
     ]:
         assert staff_client.get(url).status_code == 200, url
     page = staff_client.get(f"/admin/programs/program/{program.pk}/change/")
-    assert page.status_code == 200 and b"Preview and send a test" in page.content
+    step = program.steps.get(day=0)
+    assert page.status_code == 200 and f"/admin/programs/step/{step.pk}/preview/".encode() in page.content
+    step_page = staff_client.get(f"/admin/programs/step/{step.pk}/change/")
+    assert step_page.status_code == 200 and b"Preview and send a test" in step_page.content
 
 
 def test_step_preview_shows_html_and_text_and_sends_a_test(staff_client, mailbox):
@@ -101,7 +104,7 @@ def test_suppression_admin_add_ends_enrollments(staff_client):
 
 
 def test_seed_demo_is_idempotent_and_grants_the_foosfoot():
-    ProductFactory(slug=demo.FOOSFOOT_PRODUCT_SLUG, name="FoosFoot")
+    ProductFactory(slug="foosfoot", name="FoosFoot")
     first = demo.seed_demo()
     assert first
     assert demo.seed_demo() == []
@@ -173,24 +176,19 @@ def test_staff_create_a_skip_weekend_program_with_ordered_steps(staff_client):
             "send_hour": "7",
             "send_weekdays": ["0", "1", "2", "3", "4"],
             "granted_by": [product.pk],
-            "steps-TOTAL_FORMS": "2",
-            "steps-INITIAL_FORMS": "0",
-            "steps-MIN_NUM_FORMS": "0",
-            "steps-MAX_NUM_FORMS": "1000",
-            "steps-0-day": "1",
-            "steps-0-subject": "Second",
-            "steps-0-body": "Two",
-            "steps-0-video_url": "",
-            "steps-1-day": "0",
-            "steps-1-subject": "First",
-            "steps-1-body": "One",
-            "steps-1-video_url": "https://video.example/1",
         },
     )
     assert response.status_code == 302, response.content[:3000]
     program = Program.objects.get(slug="weekday-drills")
+    # Lessons are added on their own page (issue 11, item 12), each back to its program when saved.
+    for day, subject, video in [("1", "Second", ""), ("0", "First", "https://video.example/1")]:
+        added = staff_client.post(
+            "/admin/programs/step/add/",
+            {"program": program.pk, "day": day, "subject": subject, "body": subject, "video_url": video},
+        )
+        assert added.status_code == 302 and added["Location"] == f"/admin/programs/program/{program.pk}/change/"
     assert program.send_weekdays == [0, 1, 2, 3, 4] and program.weekdays == frozenset(range(5))
     assert list(program.steps.values_list("subject", flat=True)) == ["First", "Second"]
     assert list(program.granted_by.all()) == [product]
     page = staff_client.get(f"/admin/programs/program/{program.pk}/change/").content.decode()
-    assert page.index("First") < page.index("Second")  # steps inline, in day order
+    assert page.index("<td>First</td>") < page.index("<td>Second</td>")  # the lesson table, in day order

@@ -1,8 +1,9 @@
 """Issue 10, item 7: the admin preview shows a lesson's text part as text, never as markup.
 
 A lesson body is written by one staff user and previewed by another: whatever it contains must
-not become a form or a script on the preview page. The mail's own text/plain part stays the raw
-text (a plain-text part has no markup to escape).
+not become a form or a script on the preview page. The mail's own text/plain part is plain text read
+from the sanitised HTML (issue 11, item 9): raw HTML is gone from it, and code the author quoted
+stays as the literal characters (a plain-text part has no markup to escape).
 """
 
 import pytest
@@ -12,7 +13,10 @@ from tests.factories import program_with_steps
 
 pytestmark = pytest.mark.django_db
 
-HOSTILE_BODY = "Stretch.\n\n<form action=//evil><input name=x></form>\n<script>alert(document.cookie)</script>"
+HOSTILE_BODY = (
+    "Stretch.\n\n`<form action=//evil><input name=x></form>`\n\n`<script>alert(document.cookie)</script>`\n\n"
+    "<form action=//raw><input name=y></form>\n<script>alert(2)</script>"
+)
 
 
 @pytest.fixture
@@ -45,5 +49,6 @@ def test_issue10_item7_the_mail_text_part_stays_plain_text(staff_client, hostile
     (message,) = mailbox.wait_for(1)
     plain = message.get_body(("plain",)).get_content()
     assert "<form action=//evil><input name=x></form>" in plain and "&lt;" not in plain
+    assert "//raw" not in plain and "alert(2)" not in plain  # raw HTML is sanitised away, as in the HTML part
     html = message.get_body(("html",)).get_content()
     assert "<form action=//evil" not in html and "<script>alert" not in html  # nh3 sanitises the HTML part

@@ -144,7 +144,7 @@ def test_a_step_edited_after_enrollment_sends_the_new_text(send_now, mailbox):
     send_now(utc(2026, 3, 2, 13))
     (message,) = mailbox.wait_for(1)
     assert message["Subject"] == "Lesson 1, corrected"
-    assert "**plantarflexion** ten times" in message.get_body(("plain",)).get_content()
+    assert "Fixed typo: plantarflexion ten times." in message.get_body(("plain",)).get_content()
     assert "<strong>plantarflexion</strong>" in message.get_body(("html",)).get_content()
 
 
