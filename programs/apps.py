@@ -7,4 +7,8 @@ class ProgramsConfig(AppConfig):
 
     def ready(self):
         # Connects the shop's and anymail's signals; only now, because the receivers need the models loaded.
-        from programs import receivers  # noqa: F401
+        from programs import order_extras, receivers  # noqa: F401
+        from shop.hooks import register_order_extras
+
+        # The shop's success page and confirmation email tell the buyer about the program (issue 11, item 2).
+        register_order_extras(order_extras.extras_for_order)

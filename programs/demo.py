@@ -1,15 +1,19 @@
 """Demo data for `manage.py seed_demo`; running it twice changes nothing.
 
-Two programs: "FoosFoot Foundations" (four weeks, a lesson a day, granted by buying
-the FoosFoot) and a free seven-day starter anyone can join.
+Two programs: "FoosFoot Foundations" (four weeks, a lesson a day, granted by every
+product with a FoosFoot in it: the FoosFoot and the two-pack) and a free seven-day
+starter anyone can join.
 """
+
+from django.db.models import Q
 
 from programs.models import Program, Step
 from shop.models import Product
 
 FOUNDATIONS_SLUG = "foosfoot-foundations"
 STARTER_SLUG = "seven-day-foot-starter"
-FOOSFOOT_PRODUCT_SLUG = "foosfoot"
+# Every product whose name or slug says FoosFoot holds one, so buying it grants the program (issue 11, item 3).
+FOOSFOOT_MARK = "foosfoot"
 
 _SAFETY = "Stop if anything hurts sharply; mild muscle effort is the goal, pain is not."
 
@@ -129,8 +133,8 @@ def seed_demo() -> list[str]:
         },
         lessons=FOUNDATIONS,
     )
-    product = Product.objects.filter(slug=FOOSFOOT_PRODUCT_SLUG).first()
-    if product is not None and not foundations.granted_by.filter(pk=product.pk).exists():
+    with_foosfoot = Product.objects.filter(Q(slug__icontains=FOOSFOOT_MARK) | Q(name__icontains=FOOSFOOT_MARK))
+    for product in with_foosfoot.exclude(granted_programs=foundations).order_by("pk"):
         foundations.granted_by.add(product)
         created.append(f"{product.name} grants {foundations.name}")
     _, starter_created = _ensure_program(

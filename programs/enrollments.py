@@ -15,8 +15,9 @@ from django.utils import timezone
 from core.errors import Refusal
 from core.models import Suppression
 from core.redaction import mask_email
-from programs import confirmations, schedule, scheduling
+from programs import confirmations, schedule, scheduling, selectors
 from programs.models import Delivery, Enrollment, Program
+from programs.signals import enrollment_started
 from programs.validators import validate_send_hour, validate_time_zone
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,13 @@ def _send_time_or_defaults(*, program: Program, send_hour: int | None, timezone_
 
 def _cancel_open_deliveries(enrollment: Enrollment) -> None:
     enrollment.deliveries.open().update(status=Delivery.Status.CANCELLED, updated_at=timezone.now())
+
+
+def _announce_start(enrollment: Enrollment) -> None:
+    """`enrollment_started` once the current transaction commits (the welcome email listens)."""
+    transaction.on_commit(
+        functools.partial(enrollment_started.send, sender=Enrollment, enrollment_id=enrollment.pk), robust=True
+    )
 
 
 # --- enrolling ----------------------------------------------------------------------------
@@ -68,6 +76,7 @@ def enroll(
         confirmed_at=now or timezone.now(),
     )
     scheduling.schedule_deliveries(enrollment=enrollment, now=now)
+    _announce_start(enrollment)
     return enrollment
 
 
@@ -97,6 +106,7 @@ def enroll_order(*, order, now: dt.datetime | None = None) -> list[Enrollment]:
             )
             if created:
                 scheduling.schedule_deliveries(enrollment=enrollment, now=now)
+                _announce_start(enrollment)
                 logger.info("enrolled %s in %s (order %s)", mask_email(order.email), program.slug, order.number)
         enrollments.append(enrollment)
     return enrollments
@@ -174,6 +184,7 @@ def confirm_signup(*, enrollment: Enrollment, now: dt.datetime | None = None) ->
     enrollment.confirmed_at = now or timezone.now()
     enrollment.save(update_fields=["status", "confirmed_at", "updated_at"])
     scheduling.schedule_deliveries(enrollment=enrollment, now=now)
+    _announce_start(enrollment)
     return enrollment
 
 
@@ -261,6 +272,31 @@ def unsubscribe(*, enrollment: Enrollment) -> Enrollment:
     enrollment.status = Enrollment.Status.UNSUBSCRIBED
     enrollment.save(update_fields=["status", "updated_at"])
     _cancel_open_deliveries(enrollment)
+    return enrollment
+
+
+@transaction.atomic
+def rejoin(*, enrollment: Enrollment, now: dt.datetime | None = None) -> Enrollment:
+    """Take an unsubscribed program up again (issue 11, item 8): the lessons it did not get follow from the
+    next send hour, one per send day, in their order. Only what `selectors.rejoin_offer` allows."""
+    now = now or timezone.now()
+    enrollment = _locked(enrollment)
+    first = selectors.rejoin_offer(enrollment, now=now)
+    if first is None:
+        raise EnrollmentStateError(
+            "cannot_rejoin",
+            "This program cannot be taken up again here: it has ended, or it was not one you bought. "
+            "Write to us and we will sort it out.",
+        )
+    enrollment.status = Enrollment.Status.ACTIVE
+    enrollment.anchor_date = schedule.first_start_date(enrollment.timezone, enrollment.send_hour, now)
+    enrollment.anchor_day = first.step.day
+    enrollment.paused_at = None
+    enrollment.save(update_fields=["status", "anchor_date", "anchor_day", "paused_at", "updated_at"])
+    unsent = enrollment.deliveries.filter(status=Delivery.Status.CANCELLED)
+    scheduling.reschedule_deliveries(enrollment=enrollment, deliveries=unsent, new_status=Delivery.Status.SCHEDULED)
+    scheduling.schedule_missing_steps(enrollment=enrollment, from_day=first.step.day)
+    logger.info("enrollment %s rejoined %s", enrollment.pk, enrollment.program.slug)
     return enrollment
 
 

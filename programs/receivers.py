@@ -13,6 +13,7 @@ from core.models import Suppression
 from core.suppression import address_suppressed, suppress
 from programs import enrollments, scheduling, tasks
 from programs.models import Step
+from programs.signals import enrollment_started
 from shop.signals import order_paid, order_refunded
 
 logger = logging.getLogger(__name__)
@@ -21,6 +22,11 @@ logger = logging.getLogger(__name__)
 @receiver(order_paid, dispatch_uid="programs.enroll_paid_order")
 def enroll_paid_order(sender, order, **kwargs):
     enrollments.enroll_order(order=order)
+
+
+@receiver(enrollment_started, dispatch_uid="programs.welcome_started_enrollment")
+def welcome_started_enrollment(sender, enrollment_id, **kwargs):
+    tasks.queue_welcome(enrollment_id)
 
 
 @receiver(order_refunded, dispatch_uid="programs.cancel_refunded_order")

@@ -47,6 +47,16 @@ def schedule_deliveries(*, enrollment: Enrollment, now: dt.datetime | None = Non
     return len(rows)
 
 
+def schedule_missing_steps(*, enrollment: Enrollment, from_day: int) -> int:
+    """Deliveries for the program's lessons from `from_day` on that the enrollment has none of (lessons staff added
+    while it was not running), due by its current anchor."""
+    has_one = Delivery.objects.filter(enrollment=enrollment, step=OuterRef("pk"))
+    missing = enrollment.program.steps.filter(day__gte=from_day).exclude(Exists(has_one))
+    rows = [Delivery(enrollment=enrollment, step=step, due_at=_due(enrollment, step.day)) for step in missing]
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
 def reschedule_deliveries(
     *, enrollment: Enrollment, deliveries: "QuerySet[Delivery]", new_status: str | None = None
 ) -> None:

@@ -5,12 +5,15 @@ task queued they are handed the function that queues it (`enqueue_sends`,
 `schedule_step.delay`).
 """
 
+import logging
 from collections.abc import Iterable
 
 from celery import shared_task
 
-from programs import dispatch, scheduling
+from programs import dispatch, scheduling, welcome
 from programs.models import Step
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="programs.dispatch_due_deliveries", ignore_result=True)
@@ -47,3 +50,31 @@ def schedule_step(step_id: int) -> str:
     if step is None:  # deleted before the worker got to it
         return "gone"
     return str(scheduling.schedule_step_for_enrollments(step=step))
+
+
+@shared_task(
+    bind=True,
+    name="programs.send_welcome",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=dispatch.MAX_RETRIES,
+    ignore_result=True,
+)
+def send_welcome(self, enrollment_id: int) -> str:
+    """The welcome email of a new enrollment; a redelivery or a second queueing sends nothing twice."""
+    outcome = welcome.send_welcome(enrollment_id=enrollment_id, final_attempt=self.request.retries >= self.max_retries)
+    if outcome is dispatch.Outcome.RETRY:
+        raise self.retry(countdown=dispatch.retry_countdown(self.request.retries))
+    return str(outcome)
+
+
+def queue_welcome(enrollment_id: int) -> None:
+    """Hand the welcome to the worker; with the broker away, send it here, once, without retries."""
+    try:
+        send_welcome.delay(enrollment_id)
+    except Exception:  # noqa: BLE001 - the broker is down: the customer still hears from us
+        logger.warning("could not queue the welcome of enrollment %s; sending it now", enrollment_id, exc_info=True)
+        try:
+            welcome.send_welcome(enrollment_id=enrollment_id, final_attempt=True)
+        except Exception:  # noqa: BLE001 - the enrollment stands; only the welcome is missing
+            logger.exception("the welcome of enrollment %s was not sent", enrollment_id)

@@ -33,6 +33,9 @@ def test_paid_order_day0_lesson_through_worker_and_one_click_unsubscribe(
     assert enrollment.origin == Enrollment.Origin.ORDER
     assert enrollment.timezone == "America/New_York"  # from the shipping address
     day0 = enrollment.deliveries.get(step__day=0)
+    # The welcome goes first, through the worker (tests/programs/test_issue11_welcome.py reads it).
+    _wait_until(lambda: Enrollment.objects.get(pk=enrollment.pk).welcomed_at is not None)
+    mailbox.clear()
 
     # One pass of the scheduler as the beat tick runs it; the send task goes through Redis.
     assert dispatch.dispatch_due_deliveries(now=day0.due_at, enqueue=tasks.enqueue_sends) == 1
@@ -73,6 +76,8 @@ def test_beat_tick_on_the_worker_reaps_a_killed_send_and_sends_each_lesson_once(
 ):
     announce_paid(make_paid_order(foosfoot, email="first@example.com"))
     announce_paid(make_paid_order(foosfoot, email="second@example.com"))
+    _wait_until(lambda: not Enrollment.objects.filter(welcomed_at__isnull=True).exists())  # the welcomes went
+    mailbox.clear()
     now = dt.datetime.now(dt.UTC)
     day0 = Delivery.objects.filter(step__day=0).order_by("pk")
     killed, waiting = list(day0)
