@@ -1,14 +1,16 @@
 """Pages a lesson email links to; the enrollment's token is the only key (no login)."""
 
 import contextlib
+import math
 
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+from rest_framework.throttling import ScopedRateThrottle
 
 from core.redaction import mask_email
 from programs import confirmations, enrollments, selectors
-from programs.forms import SendTimeForm
+from programs.forms import JoinForm, SendTimeForm
 from programs.models import Enrollment
 
 
@@ -27,14 +29,14 @@ def _unknown(request):
 
 def _manage_page(request, enrollment: Enrollment, *, status: int = 200, **extra):
     sent, total = selectors.progress(enrollment)
-    upcoming = selectors.next_delivery(enrollment)
     context = {
         "enrollment": enrollment,
+        "zone": selectors.enrollment_zone(enrollment),  # every time on the page is on the customer's clock
         "masked_email": mask_email(enrollment.email),
         "sent": sent,
         "total": total,
-        "next_delivery": upcoming,
-        "next_local": selectors.local_time(enrollment, upcoming.due_at) if upcoming else None,
+        "next_delivery": selectors.next_delivery(enrollment),
+        "rejoin_from": selectors.rejoin_offer(enrollment),
         "hours": range(24),
         "can_change_time": enrollment.is_live,
         **extra,
@@ -68,6 +70,9 @@ def manage(request, token):
                 timezone_name=form.cleaned_data["timezone"] or None,  # none given: keep the current zone
             )
             notice = f"Lessons now arrive at {enrollment.send_hour:02d}:00 ({enrollment.timezone})."
+        elif action == "rejoin":
+            enrollment = enrollments.rejoin(enrollment=enrollment)
+            notice = f"Welcome back: the next lesson follows at {enrollment.send_hour:02d}:00 ({enrollment.timezone})."
         else:
             raise enrollments.EnrollmentStateError("unknown_action", "That is not something this page can do.")
     except enrollments.EnrollmentStateError as refusal:
@@ -120,3 +125,61 @@ def confirm(request, signed):
         "programs/confirm.html",
         {"enrollment": enrollment, "masked_email": mask_email(enrollment.email), "done": done},
     )
+
+
+class _SignupScope:
+    """What DRF's ScopedRateThrottle reads from a view: the join page counts against the signup API's limit."""
+
+    throttle_scope = "signup"
+
+
+def _signup_wait(request) -> int | None:
+    """None while the client may sign up; else the seconds until it may again (the API's "signup" rate)."""
+    throttle = ScopedRateThrottle()
+    if throttle.allow_request(request, _SignupScope()):
+        return None
+    return max(math.ceil(throttle.wait() or 60), 1)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def join(request, slug):
+    """A free program's page: what it is, and its signup form (the API's double opt-in, its limits, its answer)."""
+    program = selectors.joinable_program(slug)
+    if program is None:
+        return _problem(
+            request,
+            404,
+            "There is no free program here",
+            "It may have ended, or it comes with a FoosFoot rather than by signing up. The home page lists the free ones.",
+        )
+    form = JoinForm(request.POST if request.method == "POST" else None, initial={"send_hour": program.send_hour})
+    context = {
+        "program": program,
+        "form": form,
+        "length": selectors.length_label(program),
+        "every_day": program.weekdays == frozenset(range(7)),
+    }
+    if request.method != "POST":
+        return render(request, "programs/join.html", context)
+    wait = _signup_wait(request)
+    if wait is not None:
+        minutes = math.ceil(wait / 60)
+        response = _problem(
+            request,
+            429,
+            "Too many signups from here",
+            f"Please try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+        )
+        response["Retry-After"] = str(wait)
+        return response
+    if not form.is_valid():
+        return render(request, "programs/join.html", context, status=400)
+    enrollments.signup(
+        program=program,
+        email=form.cleaned_data["email"],
+        name=form.cleaned_data["name"],
+        timezone_name=form.cleaned_data["timezone"] or None,  # none: the site's, as the API does
+        send_hour=form.cleaned_data["send_hour"],
+    )
+    # The same answer whether a link went out, was held back by the limits, or the address was enrolled already.
+    return render(request, "programs/join_sent.html", {"program": program})
