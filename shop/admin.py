@@ -1,20 +1,39 @@
-"""Staff tools: catalog with stock, orders (read-only money and lines), fulfilment, refunds, exports."""
+"""Staff tools: catalog with stock, orders (read-only money and lines), fulfilment, refunds, exports.
 
-import csv
-from decimal import Decimal
+Shipping, refunding and printing an order's packing slip are pages of the order itself
+(shop.admin_views), reached from buttons on its change page; the list's actions for them lead there.
+Money reads "59.00 USD" and times carry their zone everywhere here (shop.display).
+"""
 
-from django import forms
+import io
+
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F
-from django.http import HttpResponse
-from django.template.response import TemplateResponse
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
-from shop import refunds, staff
+from shop import admin_views, refunds, staff
+from shop.addresses import format_address
+from shop.display import format_money, format_time, status_change
+from shop.exports import write_orders_csv
 from shop.models import Cart, CartLine, Order, OrderEmail, OrderEvent, OrderLine, Product, Refund
 from shop.orders import OrderError
+
+LIST_CSS = {"all": ["admin/shop/lists.css"]}
+
+
+def zoned_time(field: str, description: str):
+    """An admin column or read-only field showing the datetime `field` in the display zone, zone named."""
+
+    @admin.display(description=description, ordering=field)
+    def show(self, obj) -> str:
+        return format_time(getattr(obj, field))
+
+    show.__name__ = f"{field}_zoned"
+    return show
 
 
 class StockLevelFilter(admin.SimpleListFilter):
@@ -34,7 +53,7 @@ class StockLevelFilter(admin.SimpleListFilter):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["name", "sku", "price", "currency", "stock", "stock_state", "is_active", "position"]
+    list_display = ["name", "sku", "price_display", "stock", "stock_state", "is_active", "position"]
     list_editable = ["is_active", "position"]
     list_filter = ["is_active", StockLevelFilter, "currency"]
     search_fields = ["name", "sku", "slug"]
@@ -46,18 +65,30 @@ class ProductAdmin(admin.ModelAdmin):
         ("Image", {"fields": ["image_url", "image_alt"]}),
     ]
 
+    class Media:
+        css = LIST_CSS
+
+    @admin.display(description="price", ordering="price")
+    def price_display(self, product: Product) -> str:
+        return format_money(product.price, product.currency)
+
     @admin.display(description="stock level")
     def stock_state(self, product: Product) -> str:
+        # Classes, not style attributes: the Content-Security-Policy applies no inline style.
         if product.stock == 0:
-            return format_html('<strong style="color:#a40000">{}</strong>', "sold out")
+            return format_html('<strong class="stock-state stock-state--out">{}</strong>', "sold out")
         if product.is_low_on_stock:
-            return format_html('<strong style="color:#8a5300">{}</strong>', "low")
+            return format_html('<strong class="stock-state stock-state--low">{}</strong>', "low")
         return "ok"
 
 
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
+    related = ()  # what each row shows of its relations, fetched in the inline's one query
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(*self.related)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -68,32 +99,61 @@ class ReadOnlyInline(admin.TabularInline):
 
 class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    fields = ["product_name", "sku", "unit_price", "quantity", "line_total"]
+    related = ("order",)
+    fields = ["product_name", "sku", "unit_price_display", "quantity", "line_total_display"]
     readonly_fields = fields
+
+    @admin.display(description="unit price")
+    def unit_price_display(self, line: OrderLine) -> str:
+        return format_money(line.unit_price, line.order.currency)
+
+    @admin.display(description="line total")
+    def line_total_display(self, line: OrderLine) -> str:
+        return format_money(line.line_total, line.order.currency)
 
 
 class RefundInline(ReadOnlyInline):
     model = Refund
-    fields = ["stripe_refund_id", "amount", "currency", "status", "created_by", "created_at"]
+    related = ("created_by",)
+    fields = ["stripe_refund_id", "amount_display", "status", "created_by", "created_at_zoned"]
     readonly_fields = fields
+    created_at_zoned = zoned_time("created_at", "created")
+
+    @admin.display(description="amount")
+    def amount_display(self, refund: Refund) -> str:
+        return format_money(refund.amount, refund.currency)
 
 
 class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
-    fields = ["created_at", "kind", "from_status", "to_status", "actor", "message"]
+    fields = ["created_at_zoned", "what", "actor", "message"]
     readonly_fields = fields
     ordering = ["created_at", "pk"]
+    created_at_zoned = zoned_time("created_at", "when")
+
+    @admin.display(description="what")
+    def what(self, event: OrderEvent) -> str:
+        """ "Pending payment → Paid" for a status change (issue 11, item 12); the kind of anything else."""
+        return status_change(event.from_status, event.to_status) or event.kind.replace("_", " ").capitalize()
 
 
 class OrderEmailInline(ReadOnlyInline):
     model = OrderEmail
+    related = ("refund",)
     verbose_name_plural = "Order emails"
-    fields = ["kind", "created_at", "sent", "attempts", "last_error"]
+    fields = ["about", "created_at_zoned", "sent", "attempts", "last_error"]
     readonly_fields = fields
+    created_at_zoned = zoned_time("created_at", "recorded")
+
+    @admin.display(description="email")
+    def about(self, email: OrderEmail) -> str:
+        if email.refund is not None:
+            return f"{email.kind}: {format_money(email.refund.amount, email.refund.currency)}"
+        return email.kind
 
     @admin.display(description="sent")
-    def sent(self, email: OrderEmail):
-        return email.sent_at or "not sent (reconciliation retries it)"
+    def sent(self, email: OrderEmail) -> str:
+        return format_time(email.sent_at) if email.sent_at else "not sent (reconciliation retries it)"
 
 
 class UnsentEmailFilter(admin.SimpleListFilter):
@@ -111,40 +171,23 @@ class UnsentEmailFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ShipForm(forms.Form):
-    carrier = forms.CharField(max_length=100, initial="USPS")
-    tracking_number = forms.CharField(max_length=100)
-
-
-class RefundForm(forms.Form):
-    amount = forms.DecimalField(
-        max_digits=12,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
-        required=False,
-        help_text="Leave empty to refund everything not yet refunded.",
-    )
-
-
-def _csv_cell(value) -> str:
-    text = "" if value is None else str(value)
-    # Spreadsheets run cells that start with these as formulas (CSV injection).
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ["number", "email", "status", "total", "currency", "needs_attention", "created_at"]
+    # What staff scan a list for (issue 11, item 13); the rest is one click away on the order.
+    list_display = ["number", "created_at_zoned", "email", "status", "total_display", "needs_attention", "shipped"]
     list_filter = ["status", "needs_attention", UnsentEmailFilter, ("created_at", admin.DateFieldListFilter)]
     date_hierarchy = "created_at"
     search_fields = ["number", "email", "payment_intent_id", "checkout_session_id"]
     inlines = [OrderLineInline, RefundInline, OrderEmailInline, OrderEventInline]
     actions = ["mark_shipped", "refund_orders", "cancel_unpaid", "export_csv", "packing_slip"]
     fieldsets = [
-        (None, {"fields": ["number", "status", "email", "customer_name", "shipping_address_text", "created_at"]}),
-        ("Money", {"fields": ["total", "currency", "amount_refunded", "paid_at", "payment_intent_id"]}),
-        ("Stripe", {"fields": ["checkout_session_id", "checkout_expires_at", "stock_released_at"]}),
-        ("Shipping", {"fields": ["carrier", "tracking_number", "shipped_at"]}),
+        (
+            None,
+            {"fields": ["number", "status", "email", "customer_name", "shipping_address_lines", "created_at_zoned"]},
+        ),
+        ("Money", {"fields": ["total_display", "refunded_display", "paid_at_zoned", "payment_intent_id"]}),
+        ("Stripe", {"fields": ["checkout_session_id", "checkout_expires_at_zoned", "stock_released_at_zoned"]}),
+        ("Shipping", {"fields": ["carrier", "tracking_number", "shipped_at_zoned"]}),
         ("Staff", {"fields": ["needs_attention", "attention_reason", "staff_notes"]}),
     ]
     readonly_fields = [
@@ -152,21 +195,56 @@ class OrderAdmin(admin.ModelAdmin):
         "status",
         "email",
         "customer_name",
-        "shipping_address_text",
-        "created_at",
-        "total",
-        "currency",
-        "amount_refunded",
-        "paid_at",
+        "shipping_address_lines",
+        "created_at_zoned",
+        "total_display",
+        "refunded_display",
+        "paid_at_zoned",
         "payment_intent_id",
         "checkout_session_id",
-        "checkout_expires_at",
-        "stock_released_at",
+        "checkout_expires_at_zoned",
+        "stock_released_at_zoned",
         "carrier",
         "tracking_number",
-        "shipped_at",
+        "shipped_at_zoned",
         "attention_reason",
     ]
+    created_at_zoned = zoned_time("created_at", "date")
+    paid_at_zoned = zoned_time("paid_at", "paid at")
+    checkout_expires_at_zoned = zoned_time("checkout_expires_at", "checkout expires at")
+    stock_released_at_zoned = zoned_time("stock_released_at", "stock released at")
+    shipped_at_zoned = zoned_time("shipped_at", "shipped at")
+
+    class Media:
+        css = LIST_CSS
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/ship/", wrap(self.ship_view), name="shop_order_ship"),
+            path("<path:object_id>/refund/", wrap(self.refund_view), name="shop_order_refund"),
+            path("<path:object_id>/packing-slip/", wrap(self.packing_slip_view), name="shop_order_packing_slip"),
+            path("packing-slips/", wrap(self.packing_slips_view), name="shop_order_packing_slips"),
+            *super().get_urls(),
+        ]
+
+    def ship_view(self, request, object_id):
+        return admin_views.ship_order(request, self, object_id)
+
+    def refund_view(self, request, object_id):
+        return admin_views.refund_order(request, self, object_id)
+
+    def packing_slip_view(self, request, object_id):
+        return admin_views.packing_slip(request, self, object_id)
+
+    def packing_slips_view(self, request):
+        return admin_views.packing_slips(request, self)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["can_ship"] = obj.status == Order.Status.PAID and self.has_change_permission(request, obj)
+            context["can_refund"] = refunds.is_refundable(obj) and self.has_refund_permission(request)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def has_add_permission(self, request) -> bool:
         return False  # orders come from checkout only
@@ -177,85 +255,42 @@ class OrderAdmin(admin.ModelAdmin):
     def has_refund_permission(self, request) -> bool:
         return request.user.has_perm("shop.refund_order")
 
+    @admin.display(description="total", ordering="total")
+    def total_display(self, order: Order) -> str:
+        return format_money(order.total, order.currency)
+
+    @admin.display(description="refunded")
+    def refunded_display(self, order: Order) -> str:
+        return format_money(order.amount_refunded, order.currency)
+
+    @admin.display(description="shipped", ordering="shipped_at")
+    def shipped(self, order: Order) -> str:
+        return timezone.localtime(order.shipped_at).strftime("%Y-%m-%d") if order.shipped_at else "—"
+
     @admin.display(description="shipping address")
-    def shipping_address_text(self, order: Order) -> str:
-        address = order.shipping_address or {}
-        keys = ["line1", "line2", "postal_code", "city", "state", "country"]
-        return ", ".join(str(address[k]) for k in keys if address.get(k)) or "—"
+    def shipping_address_lines(self, order: Order) -> str:
+        lines = format_address(order.shipping_address)
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines)) if lines else "—"
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if change and "staff_notes" in form.changed_data:
             staff.add_staff_note(order=obj, note="Staff notes edited.", user=request.user)
 
-    @admin.action(description="Mark selected orders as shipped (with tracking number)", permissions=["change"])
-    def mark_shipped(self, request, queryset):
-        queryset = queryset.filter(status=Order.Status.PAID)
-        if not queryset.exists():
-            self.message_user(request, "Only paid orders can be shipped.", messages.WARNING)
-            return None
-        if "apply" in request.POST:
-            form = ShipForm(request.POST)
-            if form.is_valid() and queryset.count() == 1:
-                order = staff.mark_shipped(order=queryset.get(), user=request.user, **form.cleaned_data)
-                self.message_user(request, f"Order {order.number} is marked shipped; the customer was emailed.")
-                return None
-        else:
-            form = ShipForm()
+    def _one_order_page(self, request, queryset, name: str, doing: str):
+        """An action that is really a page of one order: there, or why not."""
         if queryset.count() != 1:
-            self.message_user(request, "Ship one order at a time: each has its own tracking number.", messages.WARNING)
+            self.message_user(request, f"{doing} one order at a time, from its own page.", messages.WARNING)
             return None
-        return TemplateResponse(
-            request,
-            "admin/shop/order/mark_shipped.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": f"Ship order {queryset.get().number}",
-                "order": queryset.get(),
-                "form": form,
-                "queryset": queryset,
-                "action": "mark_shipped",
-                "opts": self.model._meta,
-            },
-        )
+        return HttpResponseRedirect(reverse(f"admin:shop_order_{name}", args=[queryset.get().pk]))
 
-    @admin.action(description="Refund selected orders through Stripe (in full or in part)", permissions=["refund"])
+    @admin.action(description="Mark the selected order shipped (on its own page)", permissions=["change"])
+    def mark_shipped(self, request, queryset):
+        return self._one_order_page(request, queryset, "ship", "Ship")
+
+    @admin.action(description="Refund the selected order through Stripe (on its own page)", permissions=["refund"])
     def refund_orders(self, request, queryset):
-        if not request.user.has_perm("shop.refund_order"):
-            raise PermissionDenied
-        orders = [order for order in queryset if refunds.is_refundable(order)]
-        if not orders:
-            self.message_user(request, "None of the selected orders can be refunded.", messages.WARNING)
-            return None
-        if "apply" in request.POST:
-            form = RefundForm(request.POST)
-            if form.is_valid():
-                amount = form.cleaned_data["amount"]
-                if amount is not None and len(orders) > 1:
-                    self.message_user(request, "A partial amount applies to one order at a time.", messages.ERROR)
-                    return None
-                for order in orders:
-                    try:
-                        refund = refunds.refund_order(order=order, amount=amount, user=request.user)
-                    except OrderError as error:
-                        self.message_user(request, f"{order.number}: {error.message}", messages.ERROR)
-                    else:
-                        self.message_user(request, f"{order.number}: refunded {refund.amount} {refund.currency}.")
-                return None
-        else:
-            form = RefundForm()
-        return TemplateResponse(
-            request,
-            "admin/shop/order/refund.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": "Refund through Stripe",
-                "orders": orders,
-                "form": form,
-                "action": "refund_orders",
-                "opts": self.model._meta,
-            },
-        )
+        return self._one_order_page(request, queryset, "refund", "Refund")
 
     @admin.action(description="Cancel selected unpaid orders (releases their stock)", permissions=["change"])
     def cancel_unpaid(self, request, queryset):
@@ -271,26 +306,21 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.action(description="Export selected orders as CSV", permissions=["view"])
     def export_csv(self, request, queryset):
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        out = io.StringIO()
+        write_orders_csv(queryset.prefetch_related("lines", "refunds").order_by("created_at"), out)
+        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
         stamp = timezone.now().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="orders-{stamp}.csv"'
-        writer = csv.writer(response)
-        writer.writerow(
-            ["number", "created_at", "status", "email", "customer_name", "total", "currency", "refunded"]
-            + ["payment_intent_id", "carrier", "tracking_number", "lines"]
-        )
-        for order in queryset.prefetch_related("lines", "refunds").order_by("created_at"):
-            lines = "; ".join(f"{line.quantity} x {line.sku}" for line in order.lines.all())
-            row = [order.number, order.created_at.isoformat(), order.status, order.email, order.customer_name]
-            row += [order.total, order.currency, order.amount_refunded, order.payment_intent_id]
-            row += [order.carrier, order.tracking_number, lines]
-            writer.writerow([_csv_cell(value) for value in row])
         return response
 
     @admin.action(description="Print packing slips for selected orders", permissions=["view"])
     def packing_slip(self, request, queryset):
-        orders = queryset.prefetch_related("lines").order_by("created_at")
-        return TemplateResponse(request, "admin/shop/order/packing_slip.html", {"orders": orders})
+        """A redirect to the slips' own GET page, so a reload prints again instead of posting again."""
+        ids = list(queryset.order_by("created_at").values_list("pk", flat=True)[: admin_views.MAX_SLIPS + 1])
+        if len(ids) > admin_views.MAX_SLIPS:
+            self.message_user(request, f"Print at most {admin_views.MAX_SLIPS} slips at a time.", messages.WARNING)
+            return None
+        return HttpResponseRedirect(f"{reverse('admin:shop_order_packing_slips')}?ids={','.join(map(str, ids))}")
 
 
 class CartLineInline(ReadOnlyInline):

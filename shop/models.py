@@ -228,7 +228,9 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         if self.to_status:
-            return f"{self.from_status or '—'} → {self.to_status} by {self.actor}"
+            labels = dict(Order.Status.choices)  # "Pending payment → Paid", as staff read it (issue 11)
+            before = labels.get(self.from_status, self.from_status) or "—"
+            return f"{before} → {labels.get(self.to_status, self.to_status)} by {self.actor}"
         return f"{self.kind} by {self.actor}"
 
 

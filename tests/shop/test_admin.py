@@ -36,37 +36,52 @@ def action(client, name: str, order: Order, **extra):
     return client.post(CHANGELIST, {"action": name, "_selected_action": [order.pk], **extra})
 
 
+def order_page(order: Order, view: str = "change") -> str:
+    return f"{CHANGELIST}{order.pk}/{view}/"
+
+
 def test_fulfilment_clerk_cannot_refund(client, paid_order, stripe_api):
     client.force_login(staff("clerk", "view_order", "change_order"))
     page = client.get(CHANGELIST)
     assert page.status_code == 200
     assert "mark_shipped" in page.content.decode()
     assert "refund_orders" not in page.content.decode()
-    response = action(client, "refund_orders", paid_order, apply="1", amount="10.00")
+    assert 'id="refund-order"' not in client.get(order_page(paid_order)).content.decode()
+    assert client.get(order_page(paid_order, "refund")).status_code == 403
+    assert client.post(order_page(paid_order, "refund"), {"amount": "10.00"}).status_code == 403
+    response = action(client, "refund_orders", paid_order)
     assert response.status_code in (200, 302)
     assert not Refund.objects.exists()
     assert stripe_api.refunds == {}
     assert Order.objects.get(pk=paid_order.pk).status == Order.Status.PAID
 
 
-def test_partial_then_full_refund_from_admin(client, paid_order, stripe_api, django_capture_on_commit_callbacks):
+def test_partial_then_full_refund_from_the_order_page(
+    client, paid_order, stripe_api, django_capture_on_commit_callbacks
+):
     client.force_login(staff("manager", "view_order", "change_order", "refund_order"))
-    form = action(client, "refund_orders", paid_order)
+    # The list's action leads to the order's own refund page.
+    assert action(client, "refund_orders", paid_order)["Location"] == order_page(paid_order, "refund")
+    form = client.get(order_page(paid_order, "refund"))
     assert form.status_code == 200
-    assert b"Refund through Stripe" in form.content
+    assert "Refund order" in form.content.decode() and "59.00 USD" in form.content.decode()
 
-    action(client, "refund_orders", paid_order, apply="1", amount="20.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(order_page(paid_order, "refund"), {"amount": "20.00", "reason": "requested_by_customer"})
+    assert response["Location"] == order_page(paid_order)
     order = Order.objects.get(pk=paid_order.pk)
     assert order.status == Order.Status.PARTIALLY_REFUNDED
     assert order.amount_refunded == Decimal("20.00")
 
     with django_capture_on_commit_callbacks(execute=True):
-        action(client, "refund_orders", paid_order, apply="1", amount="")
+        client.post(order_page(paid_order, "refund"), {"amount": "39.00", "reason": "duplicate", "note": "Returned."})
     order = Order.objects.get(pk=paid_order.pk)
     assert order.status == Order.Status.REFUNDED
     assert list(order.refunds.values_list("amount", flat=True)) == [Decimal("20.00"), Decimal("39.00")]
     assert {r.created_by.username for r in order.refunds.all()} == {"manager"}
     assert len(stripe_api.refunds) == 2
+    assert [refund["reason"] for refund in stripe_api.refunds.values()] == ["requested_by_customer", "duplicate"]
+    assert "Duplicate payment — Returned." in order.events.filter(kind="refund").last().message
     charge = stripe_api.charge(stripe_api.payment_intent(order.payment_intent_id)["latest_charge"])
     assert charge["amount_refunded"] == 5900
     events = OrderEvent.objects.filter(order=order, kind="transition").values_list("to_status", "actor")
@@ -76,26 +91,31 @@ def test_partial_then_full_refund_from_admin(client, paid_order, stripe_api, dja
         process_stripe_event(event=stripe_api.build_event("charge.refunded", charge))
     assert Refund.objects.count() == 2
     assert Order.objects.get(pk=order.pk).status == Order.Status.REFUNDED
+    assert len([m for m in mail.outbox if "refunded" in m.subject]) == 2
 
 
-def test_refund_above_what_is_left_is_refused(client, paid_order, stripe_api):
+def test_refund_above_what_is_left_is_refused_and_the_form_keeps_what_was_typed(client, paid_order, stripe_api):
     client.force_login(staff("manager", "view_order", "change_order", "refund_order"))
-    response = client.post(
-        CHANGELIST,
-        {"action": "refund_orders", "_selected_action": [paid_order.pk], "apply": "1", "amount": "60.00"},
-        follow=True,
-    )
-    assert "Refund between" in response.content.decode()
+    response = client.post(order_page(paid_order, "refund"), {"amount": "60.00", "reason": "duplicate", "note": "Oops"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Refund between 0.01 and 59.00 USD." in html
+    assert 'value="60.00"' in html and '<option value="duplicate" selected>' in html and "Oops</textarea>" in html
     assert not Refund.objects.exists()
+    assert stripe_api.refunds == {}
 
 
-def test_mark_shipped_through_the_form_emails_tracking(client, paid_order, django_capture_on_commit_callbacks):
+def test_mark_shipped_from_the_order_page_emails_tracking(client, paid_order, django_capture_on_commit_callbacks):
     client.force_login(staff("clerk", "view_order", "change_order"))
-    form = action(client, "mark_shipped", paid_order)
+    assert action(client, "mark_shipped", paid_order)["Location"] == order_page(paid_order, "ship")
+    form = client.get(order_page(paid_order, "ship"))
     assert form.status_code == 200
     assert b"tracking_number" in form.content
     with django_capture_on_commit_callbacks(execute=True):
-        action(client, "mark_shipped", paid_order, apply="1", carrier="UPS", tracking_number="1Z999AA10123456784")
+        response = client.post(
+            order_page(paid_order, "ship"), {"carrier": "UPS", "tracking_number": "1Z999AA10123456784"}
+        )
+    assert response["Location"] == order_page(paid_order)
     order = Order.objects.get(pk=paid_order.pk)
     assert order.status == Order.Status.SHIPPED
     assert (order.carrier, order.tracking_number) == ("UPS", "1Z999AA10123456784")
@@ -124,7 +144,9 @@ def test_csv_export_packing_slip_and_staff_notes(client, paid_order):
     assert rows[0]["number"] == paid_order.number
     assert rows[0]["total"] == "59.00"
     assert rows[0]["lines"] == "1 x FF-1"
-    slip = action(client, "packing_slip", paid_order)
+    slips = action(client, "packing_slip", paid_order)
+    assert slips.status_code == 302
+    slip = client.get(slips["Location"])
     assert slip.status_code == 200
     assert paid_order.number in slip.content.decode()
     assert "FoosFoot" in slip.content.decode()
@@ -191,6 +213,10 @@ def test_every_shop_admin_page_renders(client, paid_order):
         "/admin/shop/product/add/",
         CHANGELIST,
         f"{CHANGELIST}{paid_order.pk}/change/",
+        f"{CHANGELIST}{paid_order.pk}/ship/",
+        f"{CHANGELIST}{paid_order.pk}/refund/",
+        f"{CHANGELIST}{paid_order.pk}/packing-slip/",
+        f"{CHANGELIST}packing-slips/?ids={paid_order.pk}",
         f"{CHANGELIST}?needs_attention__exact=1",
         "/admin/payments/stripeevent/",
         f"/admin/payments/stripeevent/{event.stripe_event_id}/change/",
