@@ -8,7 +8,7 @@ Money reads "59.00 USD" and times carry their zone everywhere here (shop.display
 import io
 
 from django.contrib import admin, messages
-from django.db.models import Count, F
+from django.db.models import Count, F, OuterRef, Subquery, Sum
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -246,6 +246,16 @@ class OrderAdmin(admin.ModelAdmin):
             context["can_refund"] = refunds.is_refundable(obj) and self.has_refund_permission(request)
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
+    def get_queryset(self, request):
+        # What is refunded, in the order's own query: the change page and the refund page add none.
+        refunded = (
+            Refund.objects.filter(order=OuterRef("pk"), status__in=Refund.COUNTED_STATUSES)
+            .values("order")
+            .annotate(total=Sum("amount"))
+            .values("total")
+        )
+        return super().get_queryset(request).annotate(refunded_total=Subquery(refunded))
+
     def has_add_permission(self, request) -> bool:
         return False  # orders come from checkout only
 
@@ -261,7 +271,7 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.display(description="refunded")
     def refunded_display(self, order: Order) -> str:
-        return format_money(order.amount_refunded, order.currency)
+        return format_money(order.refunded_total or 0, order.currency)
 
     @admin.display(description="shipped", ordering="shipped_at")
     def shipped(self, order: Order) -> str:

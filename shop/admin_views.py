@@ -109,7 +109,7 @@ def refund_order(request: HttpRequest, model_admin: admin.ModelAdmin, object_id:
     if not refunds.is_refundable(order):
         messages.warning(request, f"Order {order.number} is {order.get_status_display().lower()}: nothing to refund.")
         return _change_page(order)
-    refunded = order.amount_refunded
+    refunded = order.refunded_total or Decimal("0.00")  # annotated by the admin's queryset
     remaining = order.total - refunded
     form = RefundForm(request.POST if request.method == "POST" else None, order=order, remaining=remaining)
     if form.is_valid():

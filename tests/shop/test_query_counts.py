@@ -35,12 +35,14 @@ def test_order_api_query_count_is_constant(api_client, django_assert_max_num_que
 @pytest.mark.parametrize("lines", [3, 30])
 def test_order_status_page_query_count_is_constant(client, django_assert_max_num_queries, lines):
     order = order_with_lines(lines)
-    # 3, plus 1 when the footer's cached list of site pages is cold (content/footer.py; 0 when warm).
-    with django_assert_max_num_queries(4):
+    # The order, its lines, its history and its refunds (issue 11, item 4): 4, plus 1 when the footer's
+    # cached list of site pages is cold (content/footer.py; 0 when warm).
+    with django_assert_max_num_queries(5):
         response = client.get(f"/orders/{order.token}/")
     assert response.status_code == 200
     body = response.content.decode()
     assert all(line.product_name in body for line in order.lines.all())
+    assert 'id="refunded-total"' in body
 
 
 @pytest.mark.parametrize("orders", [3, 30])
