@@ -104,7 +104,7 @@ def ship_order(request: HttpRequest, model_admin: admin.ModelAdmin, object_id: s
 @require_http_methods(["GET", "HEAD", "POST"])
 def refund_order(request: HttpRequest, model_admin: admin.ModelAdmin, object_id: str) -> HttpResponse:
     order = _order_or_404(model_admin, request, object_id)
-    if not request.user.has_perm("shop.refund_order"):
+    if not (request.user.has_perm("shop.refund_order") and model_admin.has_view_permission(request, order)):
         raise PermissionDenied
     if not refunds.is_refundable(order):
         messages.warning(request, f"Order {order.number} is {order.get_status_display().lower()}: nothing to refund.")

@@ -48,6 +48,7 @@ def paid_order(stripe_api, foosfoot, django_capture_on_commit_callbacks):
         (("view_order",), {"packing-slip"}),
         (("view_order", "change_order"), {"packing-slip", "ship"}),
         (("view_order", "refund_order"), {"packing-slip", "refund"}),
+        (("refund_order",), set()),  # refunds what it cannot even see: no
     ],
 )
 def test_issue11_item11_each_order_page_checks_its_own_permission(client, paid_order, stripe_api, codenames, allowed):
