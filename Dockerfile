@@ -8,6 +8,7 @@ COPY hodhod ./hodhod
 COPY core ./core
 COPY payments ./payments
 COPY shop ./shop
+COPY billing ./billing
 COPY programs ./programs
 COPY content ./content
 COPY stripe_emulator ./stripe_emulator

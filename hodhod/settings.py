@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "core",
     "payments",
     "shop",
+    "billing",
     "programs",
     "content",
 ]
@@ -252,6 +253,12 @@ SHOP_MAX_RESERVED_SHARE = env_number("SHOP_MAX_RESERVED_SHARE", 0.5)
 SHOP_RESERVATION_MINUTES = env_number("SHOP_RESERVATION_MINUTES", 15)
 SHOP_SUCCESS_LOOKUPS_PER_CLIENT_PER_MINUTE = env_number("SHOP_SUCCESS_LOOKUPS_PER_CLIENT_PER_MINUTE", 30)
 
+# Membership limits (README, "Security"): memberships one client / one email may start in an hour, and the Stripe
+# calls one client's pages may cause a minute (the success page's look-up, opening the customer portal).
+BILLING_JOINS_PER_CLIENT_PER_HOUR = env_number("BILLING_JOINS_PER_CLIENT_PER_HOUR", 20)
+BILLING_JOINS_PER_EMAIL_PER_HOUR = env_number("BILLING_JOINS_PER_EMAIL_PER_HOUR", 5)
+BILLING_STRIPE_CALLS_PER_CLIENT_PER_MINUTE = env_number("BILLING_STRIPE_CALLS_PER_CLIENT_PER_MINUTE", 30)
+
 # API
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -285,6 +292,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"SubscriptionStatusEnum": "billing.models.Subscription.Status"},  # vs. orders' status
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",  # the default
         "core.api.document_page_not_found",  # `?page=` past the end is a documented 404
@@ -327,7 +335,11 @@ CONTENT_SECURITY_POLICY = {
         "style-src": ["'self'"],
         "script-src": ["'self'"],
         "frame-ancestors": ["'none'"],
-        "form-action": ["'self'", *env_list("CSP_FORM_ACTION", "https://checkout.stripe.com")],
+        # Forms that end at Stripe's hosted pages: Checkout, and the customer portal (billing).
+        "form-action": [
+            "'self'",
+            *env_list("CSP_FORM_ACTION", "https://checkout.stripe.com,https://billing.stripe.com"),
+        ],
         "base-uri": ["'self'"],
         "object-src": ["'none'"],
     }

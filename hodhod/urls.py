@@ -10,6 +10,7 @@ admin.site.index_title = "Shop, programs and content"
 
 api_patterns = [
     path("", include("shop.api_urls")),
+    path("", include("billing.api_urls")),
     path("", include("programs.api_urls")),
     path("", include("content.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -26,6 +27,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("", include("payments.urls")),
     path("", include("shop.urls")),
+    path("", include("billing.urls")),
     path("", include("programs.urls")),
     path("", include("content.urls")),
 ]

@@ -88,3 +88,11 @@ def test_a_failing_handler_fails_the_event_and_rolls_back_the_others(test_type):
 
     assert not Group.objects.filter(name="written").exists()
     assert StripeEvent.objects.get(pk="evt_registry_1").state == StripeEvent.State.FAILED
+
+
+def test_checkout_session_types_have_the_shop_and_billing_handlers():
+    for event_type in ("checkout.session.completed", "checkout.session.expired"):
+        modules = {handler.__module__ for handler in registry.handlers_for(event_type)}
+        assert modules == {"shop.stripe_events", "billing.stripe_events"}
+    assert "customer.subscription.updated" in registry.handled_event_types()
+    assert "charge.refunded" in registry.handled_event_types()

@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from billing.demo import seed_demo as seed_billing
 from content.demo import seed_demo as seed_content
 from programs.demo import seed_demo as seed_programs
 from shop.demo import seed_demo as seed_shop
@@ -16,7 +17,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
-        created = [*seed_shop(), *seed_programs(), *seed_content()]
+        created = [*seed_shop(), *seed_billing(), *seed_programs(), *seed_content()]
         if settings.DEBUG:
             created += self.ensure_demo_staff()
         for line in created:
