@@ -166,7 +166,7 @@ Stripe (payments and refunds), our mail provider (order and lesson emails) and t
 |---|---|
 | Orders and refunds | 7 years, as our accounts require |
 | Personal details inside the messages Stripe sends us | removed after 90 days; the payment references stay with the order |
-| Lesson enrollments and their delivery records | until you unsubscribe or ask us to erase them |
+| Lesson enrollments and their delivery records | while you take the lessons; once you stop them, only so you can take the program up again, until you ask us to erase them |
 | The do-not-mail list | as long as it has to work: it is what keeps us from writing to you |
 
 ## Your copy, and erasure

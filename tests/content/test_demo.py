@@ -63,7 +63,7 @@ def test_seed_creates_the_site_pages_once_published_in_footer_order(client):
     assert "30 days from delivery" in text["returns"]
     assert "two-year warranty" in text["warranty"]
     assert "support@hodhod.example" in text["contact"] and "Monday to Friday" in text["contact"]
-    for fact in ("never reach our server", "7 years", "90 days", "until you unsubscribe", "masked", "erase"):
+    for fact in ("never reach our server", "7 years", "90 days", "ask us to erase them", "masked", "erase"):
         assert fact in text["privacy"], fact
     home = client.get("/").content.decode()
     for page in pages:
