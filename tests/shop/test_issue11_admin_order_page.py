@@ -139,7 +139,7 @@ def test_issue11_item11_bulk_ship_and_refund_lead_to_one_order_page(client, paid
     assert Order.objects.get(pk=paid_order.pk).status == Order.Status.PAID
 
 
-def test_issue10_item1_the_packing_slips_are_get_pages_of_their_own(client, paid_order, foosfoot):
+def test_issue11_item10_the_packing_slips_are_get_pages_of_their_own(client, paid_order, foosfoot):
     other = checkout(foosfoot, email="lee@example.com").order
     client.force_login(staff("clerk", "view_order"))
     response = client.post(CHANGELIST, {"action": "packing_slip", "_selected_action": [other.pk, paid_order.pk]})
