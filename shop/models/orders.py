@@ -1,61 +1,14 @@
+"""Orders: the price snapshot, their lines, their history, their refunds and the emails they owe."""
+
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q, Sum
 from django.db.models.functions import Upper
 
 from core.tokens import new_token
-from payments.money import is_payable_amount
-
-
-class ProductQuerySet(models.QuerySet):
-    def on_sale(self) -> "ProductQuerySet":
-        """What customers may see and buy."""
-        return self.filter(is_active=True)
-
-
-class Product(models.Model):
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True)
-    sku = models.CharField("SKU", max_length=64, unique=True)
-    description = models.TextField(blank=True)
-    price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
-    currency = models.CharField(max_length=3, default="USD")
-    stock = models.PositiveIntegerField(default=0, help_text="Units on hand and not reserved by an order.")
-    is_active = models.BooleanField("active", default=True)
-    position = models.PositiveIntegerField(default=0, help_text="Display order: lower comes first.")
-    image_url = models.CharField(
-        "image", max_length=500, blank=True, help_text="A static path (`img/foosfoot.svg`) or an absolute https URL."
-    )
-    image_alt = models.CharField(
-        "image alt text", max_length=300, blank=True, help_text="What the image shows, for people who cannot see it."
-    )
-    low_stock_threshold = models.PositiveIntegerField(
-        default=5, help_text="Staff see a low-stock warning at or below this many units."
-    )
-
-    objects = ProductQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["position", "name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def get_absolute_url(self) -> str:
-        return f"/shop/{self.slug}/"
-
-    def clean(self) -> None:
-        super().clean()
-        if self.price is not None and self.currency and not is_payable_amount(self.price, self.currency):
-            raise ValidationError({"price": f"{self.currency} prices have no fractions of this size."})
-
-    @property
-    def is_low_on_stock(self) -> bool:
-        return self.stock <= self.low_stock_threshold
+from shop.models.catalog import Product
 
 
 class OrderQuerySet(models.QuerySet):
@@ -162,50 +115,6 @@ class OrderLine(models.Model):
     @property
     def line_total(self) -> Decimal:
         return self.unit_price * self.quantity
-
-
-class Cart(models.Model):
-    """An anonymous, server-side cart. The browser keeps its id in the session; API clients keep the token."""
-
-    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    checked_out_at = models.DateTimeField(null=True, blank=True)
-    order = models.OneToOneField(Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="cart")
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"Cart {self.pk}"
-
-    @property
-    def is_open(self) -> bool:
-        return self.checked_out_at is None
-
-
-class CartLine(models.Model):
-    MAX_QUANTITY = 10  # per line: enough for a household, not for a reseller
-
-    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
-    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(MAX_QUANTITY)])
-    added_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["pk"]
-        constraints = [models.UniqueConstraint(fields=["cart", "product"], name="shop_cartline_one_per_product")]
-
-    def __str__(self) -> str:
-        return f"{self.quantity} × {self.product}"
-
-    @property
-    def unit_price(self) -> Decimal:
-        return self.product.price  # always the catalog's price, never the client's
-
-    @property
-    def line_total(self) -> Decimal:
-        return self.product.price * self.quantity
 
 
 class OrderEvent(models.Model):

@@ -1,0 +1,56 @@
+"""The catalog: products for sale."""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from payments.money import is_payable_amount
+
+
+class ProductQuerySet(models.QuerySet):
+    def on_sale(self) -> "ProductQuerySet":
+        """What customers may see and buy."""
+        return self.filter(is_active=True)
+
+
+class Product(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    sku = models.CharField("SKU", max_length=64, unique=True)
+    description = models.TextField(blank=True)
+    price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
+    currency = models.CharField(max_length=3, default="USD")
+    stock = models.PositiveIntegerField(default=0, help_text="Units on hand and not reserved by an order.")
+    is_active = models.BooleanField("active", default=True)
+    position = models.PositiveIntegerField(default=0, help_text="Display order: lower comes first.")
+    image_url = models.CharField(
+        "image", max_length=500, blank=True, help_text="A static path (`img/foosfoot.svg`) or an absolute https URL."
+    )
+    image_alt = models.CharField(
+        "image alt text", max_length=300, blank=True, help_text="What the image shows, for people who cannot see it."
+    )
+    low_stock_threshold = models.PositiveIntegerField(
+        default=5, help_text="Staff see a low-stock warning at or below this many units."
+    )
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return f"/shop/{self.slug}/"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.price is not None and self.currency and not is_payable_amount(self.price, self.currency):
+            raise ValidationError({"price": f"{self.currency} prices have no fractions of this size."})
+
+    @property
+    def is_low_on_stock(self) -> bool:
+        return self.stock <= self.low_stock_threshold
