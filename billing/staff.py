@@ -14,6 +14,7 @@ from django.db import transaction
 from billing.errors import MembershipError
 from billing.history import record_subscription_event, staff_actor
 from billing.invoices import money, paid_payment_intent
+from billing.lifecycle import lock_member
 from billing.models import Invoice, Subscription
 from billing.sync import sync_subscription
 from core.redaction import loggable
@@ -83,6 +84,7 @@ def refund_last_invoice(*, subscription: Subscription, user) -> Decimal:
         raise _stripe_failed("refunding", subscription, exc) from None
     refunded = money(refund.amount, invoice.currency)
     with transaction.atomic():
+        lock_member(subscription.pk)  # the member's rows first, as every other change takes them: no deadlock
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
         locked.payment_intent_id = payment_intent
         locked.amount_refunded = max(locked.amount_refunded, invoice.amount_refunded + refunded)

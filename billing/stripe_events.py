@@ -117,15 +117,11 @@ def apply_invoice_refund(stored: StripeEvent) -> str:
     """A refund of a membership invoice's payment (the shop's handler sees the same event for its orders)."""
     charge = stored.data_object
     payment_intent = id_of(charge.get("payment_intent"))
-    invoice = (
-        Invoice.objects.select_for_update(of=("self",))
-        .select_related("subscription")
-        .filter(payment_intent_id=payment_intent)
-        .first()
-        if payment_intent
-        else None
-    )
-    if invoice is None:
+    found = Invoice.objects.filter(payment_intent_id=payment_intent).first() if payment_intent else None
+    if found is None:
         return IGNORED
-    apply_charge_refunded(invoice=invoice, charge=charge, actor=stripe_actor(stored.id))
+    with transaction.atomic():
+        lock_member(found.subscription_id)  # the member's rows first, as every other change takes them
+        invoice = Invoice.objects.select_for_update().select_related("subscription").get(pk=found.pk)
+        apply_charge_refunded(invoice=invoice, charge=charge, actor=stripe_actor(stored.id))
     return PROCESSED
