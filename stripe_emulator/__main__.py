@@ -35,6 +35,13 @@ def main(argv: list[str] | None = None) -> int:
         default="canceled",
         help="what a subscription becomes when every retry of a renewal has failed",
     )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="every API answer waits this long, as Stripe's round trip does (not the hosted pages or webhooks)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no line per API call and webhook attempt")
     parser.add_argument("-v", "--verbose", action="store_true", help="also log every HTTP request")
     args = parser.parse_args(argv)
@@ -56,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         retry_delay=args.retry_delay,
         clock_offset=args.clock_offset,
         dunning_final_status=args.dunning_final_status,
+        latency=args.latency,
     )
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import secrets
+import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -170,6 +171,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     def _api(self, method: str, path: str, query: str, body: bytes) -> None:
         emu = self.emulator
+        if emu.latency:
+            time.sleep(emu.latency)  # in this request's own thread, holding no lock: calls wait side by side
         headers = {
             "Request-Id": new_id("req_", 14),
             "Stripe-Version": self.headers.get("Stripe-Version") or emu.api_version,

@@ -41,6 +41,7 @@ class Store:
         dunning_final_status: str = "canceled",
         retry_days: tuple[int, ...] = (3, 5, 7),
         upcoming_days: int = 7,
+        latency: float = 0.0,
     ) -> None:
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
@@ -62,6 +63,11 @@ class Store:
         self.retry_days = tuple(retry_days)
         self.upcoming_days = upcoming_days
         self.initial_clock_offset = int(clock_offset)
+        # Seconds every /v1 answer waits before it is worked out, as Stripe's round trip takes
+        # (benchmarks); the hosted pages and webhook deliveries do not wait.
+        if latency < 0:
+            raise ValueError("latency must not be negative")
+        self.latency = float(latency)
         # INFO lines per API call and webhook attempt (the CLI turns this on); DEBUG otherwise
         self.log_level = logging.INFO if log_requests else logging.DEBUG
 
