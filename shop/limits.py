@@ -1,25 +1,20 @@
 """Limits that keep one client from holding the stock or spending our Stripe calls (issue 10).
 
 A client is its address as DRF's throttles see it (`REMOTE_ADDR`, or the `X-Forwarded-For` entry that
-`NUM_PROXIES` names), kept only as a keyed hash. Rate counters live in Django's cache: fixed windows
-counted with `cache.add` + `cache.incr`, which are atomic on a shared cache (Redis, Memcached), so
-the limits hold across processes once the cache is shared.
+`NUM_PROXIES` names), kept only as a keyed hash. The counters are `core.ratelimits`' fixed windows in
+Django's cache, atomic on a shared cache, so the limits hold across processes once the cache is shared.
 
 Each limit is a setting, so a benchmark or a shop whose customers share one NAT address can lift it.
 """
 
 import math
-import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Q, Sum
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
-from rest_framework.settings import api_settings
-from rest_framework.throttling import BaseThrottle
 
+from core.ratelimits import client_address, in_minutes, keyed_hash, take_hit
 from shop.models import Order, OrderLine, Product
 from shop.orders import CheckoutError
 
@@ -41,39 +36,13 @@ def limit(name: str) -> float:
     return float(getattr(settings, name))
 
 
-def client_address(request) -> str:
-    """The client's address as DRF's throttles identify it: with NUM_PROXIES set, the `X-Forwarded-For`
-    entry that many proxies back. Unset means no proxy (the README's contract), so REMOTE_ADDR: DRF would
-    then take a client-written X-Forwarded-For, a new identity with every request."""
-    if api_settings.NUM_PROXIES is None:
-        return request.META.get("REMOTE_ADDR") or ""
-    return BaseThrottle().get_ident(request) or ""
-
-
 def client_hash(request) -> str:
     """A keyed hash of the client's address: enough to count one client's orders, not to recover it."""
-    return salted_hmac("shop.limits.client", client_address(request), algorithm="sha256").hexdigest()[:32]
+    return keyed_hash("shop.client", client_address(request))
 
 
 def email_hash(email: str) -> str:
-    return salted_hmac("shop.limits.email", email.strip().lower(), algorithm="sha256").hexdigest()[:32]
-
-
-def take_hit(scope: str, key: str, *, allowed: float, per_seconds: int) -> int:
-    """Count one hit of `key` in `scope`; 0 while at most `allowed` hits fell in the current window,
-    else the seconds until the window ends (for Retry-After)."""
-    now = time.time()
-    window = int(now // per_seconds)
-    cache_key = f"shop:limit:{scope}:{key}:{window}"
-    cache.add(cache_key, 0, timeout=per_seconds + 5)
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:  # evicted between add and incr: this hit starts the count again
-        cache.add(cache_key, 1, timeout=per_seconds + 5)
-        count = 1
-    if count <= allowed:
-        return 0
-    return max(1, math.ceil((window + 1) * per_seconds - now))
+    return keyed_hash("shop.email", email)
 
 
 def reservation_hold() -> timedelta:
@@ -88,11 +57,6 @@ def _refuse(code: str, message: str, status_code: int, wait: int = 0) -> Checkou
     return error
 
 
-def _minutes(seconds: int) -> str:
-    minutes = math.ceil(seconds / 60)
-    return "a minute" if minutes <= 1 else f"{minutes} minutes"
-
-
 def take_checkout_slot(*, client: str, email: str) -> None:
     """Count one checkout of this client (a `client_hash`; "" when there is no request) and this email;
     CheckoutError `too_many_checkouts` (429) past SHOP_CHECKOUTS_PER_CLIENT_PER_HOUR or _PER_EMAIL_PER_HOUR."""
@@ -101,13 +65,13 @@ def take_checkout_slot(*, client: str, email: str) -> None:
             "checkout_client", client, allowed=limit("SHOP_CHECKOUTS_PER_CLIENT_PER_HOUR"), per_seconds=3600
         )
         if wait:
-            message = f"Too many checkouts from your connection in the last hour; try again in {_minutes(wait)}."
+            message = f"Too many checkouts from your connection in the last hour; try again in {in_minutes(wait)}."
             raise _refuse("too_many_checkouts", message, 429, wait)
     wait = take_hit(
         "checkout_email", email_hash(email), allowed=limit("SHOP_CHECKOUTS_PER_EMAIL_PER_HOUR"), per_seconds=3600
     )
     if wait:
-        message = f"Too many checkouts for this email address in the last hour; try again in {_minutes(wait)}."
+        message = f"Too many checkouts for this email address in the last hour; try again in {in_minutes(wait)}."
         raise _refuse("too_many_checkouts", message, 429, wait)
 
 
