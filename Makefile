@@ -24,6 +24,8 @@ run: export STRIPE_API_BASE ?= http://127.0.0.1:$(STRIPE_EMULATOR_PORT)
 run: export STRIPE_SECRET_KEY ?= sk_test_emulator
 run: export STRIPE_WEBHOOK_SECRET ?= whsec_emulator
 run: export SITE_URL ?= http://127.0.0.1:$(PORT)
+# The countries the demo shipping rates serve (shop/demo.py): the US, Canada and the EU.
+run: export SHOP_SHIPPING_COUNTRIES ?= US,CA,AT,BE,BG,HR,CY,CZ,DK,EE,FI,FR,DE,GR,HU,IE,IT,LV,LT,LU,MT,NL,PL,PT,RO,SK,SI,ES,SE
 # Not PORT: honcho gives each process its own PORT (5000, 5100, …), Foreman-style.
 run: export WEB_PORT := $(PORT)
 run: export STRIPE_EMULATOR_PORT := $(STRIPE_EMULATOR_PORT)

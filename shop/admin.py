@@ -1,39 +1,39 @@
-"""Staff tools: catalog with stock, orders (read-only money and lines), fulfilment, refunds, exports.
+"""Staff tools: catalog with stock, orders (read-only money and lines), fulfilment, refunds, returns, exports.
 
-Shipping, refunding and printing an order's packing slip are pages of the order itself
+Shipping, refunding, receiving a return and printing an order's packing slip are pages of the order itself
 (shop.admin_views), reached from buttons on its change page; the list's actions for them lead there.
-Money reads "59.00 USD" and times carry their zone everywhere here (shop.display).
+Money reads "59.00 USD" and times carry their zone everywhere here (shop.display). Shipping rates and
+promotion codes: shop.admin_pricing; the rows under an order: shop.admin_inlines.
 """
 
 import io
 
 from django.contrib import admin, messages
-from django.db.models import Count, F, OuterRef, Subquery, Sum
+from django.db.models import Count, F
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from shop import admin_views, refunds, staff
+from shop import admin_pricing, admin_views, refunds, returns, staff  # noqa: F401 - admin_pricing registers
 from shop.addresses import format_address
-from shop.display import format_money, format_time, status_change
+from shop.admin_inlines import (
+    CartLineInline,
+    OrderEmailInline,
+    OrderEventInline,
+    OrderLineInline,
+    RefundInline,
+    zoned_time,
+)
+from shop.display import format_money
 from shop.exports import write_orders_csv
-from shop.models import Cart, CartLine, Order, OrderEmail, OrderEvent, OrderLine, Product, Refund
+from shop.models import Cart, Order, OrderEmail, Product
 from shop.orders import OrderError
 
 LIST_CSS = {"all": ["admin/shop/lists.css"]}
-
-
-def zoned_time(field: str, description: str):
-    """An admin column or read-only field showing the datetime `field` in the display zone, zone named."""
-
-    @admin.display(description=description, ordering=field)
-    def show(self, obj) -> str:
-        return format_time(getattr(obj, field))
-
-    show.__name__ = f"{field}_zoned"
-    return show
+# The order's money as Stripe settled it (issue 12): subtotal - discount + shipping + tax = total.
+MONEY_FIELDS = ["subtotal_display", "discount_display", "shipping_display", "tax_display", "total_display"]
 
 
 class StockLevelFilter(admin.SimpleListFilter):
@@ -82,80 +82,6 @@ class ProductAdmin(admin.ModelAdmin):
         return "ok"
 
 
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    related = ()  # what each row shows of its relations, fetched in the inline's one query
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related(*self.related)
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class OrderLineInline(ReadOnlyInline):
-    model = OrderLine
-    related = ("order",)
-    fields = ["product_name", "sku", "unit_price_display", "quantity", "line_total_display"]
-    readonly_fields = fields
-
-    @admin.display(description="unit price")
-    def unit_price_display(self, line: OrderLine) -> str:
-        return format_money(line.unit_price, line.order.currency)
-
-    @admin.display(description="line total")
-    def line_total_display(self, line: OrderLine) -> str:
-        return format_money(line.line_total, line.order.currency)
-
-
-class RefundInline(ReadOnlyInline):
-    model = Refund
-    related = ("created_by",)
-    fields = ["stripe_refund_id", "amount_display", "status", "created_by", "created_at_zoned"]
-    readonly_fields = fields
-    created_at_zoned = zoned_time("created_at", "created")
-
-    @admin.display(description="amount")
-    def amount_display(self, refund: Refund) -> str:
-        return format_money(refund.amount, refund.currency)
-
-
-class OrderEventInline(ReadOnlyInline):
-    model = OrderEvent
-    fields = ["created_at_zoned", "what", "actor", "message"]
-    readonly_fields = fields
-    ordering = ["created_at", "pk"]
-    created_at_zoned = zoned_time("created_at", "when")
-
-    @admin.display(description="what")
-    def what(self, event: OrderEvent) -> str:
-        """ "Pending payment → Paid" for a status change (issue 11, item 12); the kind of anything else."""
-        return status_change(event.from_status, event.to_status) or event.kind.replace("_", " ").capitalize()
-
-
-class OrderEmailInline(ReadOnlyInline):
-    model = OrderEmail
-    related = ("refund",)
-    verbose_name_plural = "Order emails"
-    fields = ["about", "created_at_zoned", "sent", "attempts", "last_error"]
-    readonly_fields = fields
-    created_at_zoned = zoned_time("created_at", "recorded")
-
-    @admin.display(description="email")
-    def about(self, email: OrderEmail) -> str:
-        if email.refund is not None:
-            return f"{email.kind}: {format_money(email.refund.amount, email.refund.currency)}"
-        return email.kind
-
-    @admin.display(description="sent")
-    def sent(self, email: OrderEmail) -> str:
-        return format_time(email.sent_at) if email.sent_at else "not sent (reconciliation retries it)"
-
-
 class UnsentEmailFilter(admin.SimpleListFilter):
     """Orders owed an email that neither the mail server nor the broker took (issue 10, item 8)."""
 
@@ -179,13 +105,13 @@ class OrderAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     search_fields = ["number", "email", "payment_intent_id", "checkout_session_id"]
     inlines = [OrderLineInline, RefundInline, OrderEmailInline, OrderEventInline]
-    actions = ["mark_shipped", "refund_orders", "cancel_unpaid", "export_csv", "packing_slip"]
+    actions = ["mark_shipped", "refund_orders", "receive_returns", "cancel_unpaid", "export_csv", "packing_slip"]
     fieldsets = [
         (
             None,
             {"fields": ["number", "status", "email", "customer_name", "shipping_address_lines", "created_at_zoned"]},
         ),
-        ("Money", {"fields": ["total_display", "refunded_display", "paid_at_zoned", "payment_intent_id"]}),
+        ("Money", {"fields": [*MONEY_FIELDS, "refunded_display", "paid_at_zoned", "payment_intent_id"]}),
         ("Stripe", {"fields": ["checkout_session_id", "checkout_expires_at_zoned", "stock_released_at_zoned"]}),
         ("Shipping", {"fields": ["carrier", "tracking_number", "shipped_at_zoned"]}),
         ("Staff", {"fields": ["needs_attention", "attention_reason", "staff_notes"]}),
@@ -197,7 +123,7 @@ class OrderAdmin(admin.ModelAdmin):
         "customer_name",
         "shipping_address_lines",
         "created_at_zoned",
-        "total_display",
+        *MONEY_FIELDS,
         "refunded_display",
         "paid_at_zoned",
         "payment_intent_id",
@@ -223,6 +149,7 @@ class OrderAdmin(admin.ModelAdmin):
         return [
             path("<path:object_id>/ship/", wrap(self.ship_view), name="shop_order_ship"),
             path("<path:object_id>/refund/", wrap(self.refund_view), name="shop_order_refund"),
+            path("<path:object_id>/return/", wrap(self.return_view), name="shop_order_return"),
             path("<path:object_id>/packing-slip/", wrap(self.packing_slip_view), name="shop_order_packing_slip"),
             path("packing-slips/", wrap(self.packing_slips_view), name="shop_order_packing_slips"),
             *super().get_urls(),
@@ -234,6 +161,9 @@ class OrderAdmin(admin.ModelAdmin):
     def refund_view(self, request, object_id):
         return admin_views.refund_order(request, self, object_id)
 
+    def return_view(self, request, object_id):
+        return admin_views.receive_return(request, self, object_id)
+
     def packing_slip_view(self, request, object_id):
         return admin_views.packing_slip(request, self, object_id)
 
@@ -244,17 +174,14 @@ class OrderAdmin(admin.ModelAdmin):
         if obj is not None:
             context["can_ship"] = obj.status == Order.Status.PAID and self.has_change_permission(request, obj)
             context["can_refund"] = refunds.is_refundable(obj) and self.has_refund_permission(request)
+            context["can_receive_return"] = (
+                obj.status in returns.RETURNABLE_STATUSES and self.has_receive_return_permission(request)
+            )
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def get_queryset(self, request):
         # What is refunded, in the order's own query: the change page and the refund page add none.
-        refunded = (
-            Refund.objects.filter(order=OuterRef("pk"), status__in=Refund.COUNTED_STATUSES)
-            .values("order")
-            .annotate(total=Sum("amount"))
-            .values("total")
-        )
-        return super().get_queryset(request).annotate(refunded_total=Subquery(refunded))
+        return super().get_queryset(request).with_refunded_total()
 
     def has_add_permission(self, request) -> bool:
         return False  # orders come from checkout only
@@ -264,6 +191,29 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_refund_permission(self, request) -> bool:
         return request.user.has_perm("shop.refund_order")
+
+    def has_receive_return_permission(self, request) -> bool:
+        return request.user.has_perm("shop.receive_return")
+
+    @admin.display(description="subtotal")
+    def subtotal_display(self, order: Order) -> str:
+        return format_money(order.subtotal, order.currency)
+
+    @admin.display(description="discount")
+    def discount_display(self, order: Order) -> str:
+        code = f" (code {order.promotion_code})" if order.promotion_code else ""
+        return f"−{format_money(order.discount_total, order.currency)}{code}" if order.discount_total else f"—{code}"
+
+    @admin.display(description="shipping")
+    def shipping_display(self, order: Order) -> str:
+        rate = ", ".join(part for part in (order.shipping_rate_name, order.shipping_delivery_estimate) if part)
+        where = f" to {order.shipping_country}" if order.shipping_country else ""
+        return f"{format_money(order.shipping_total, order.currency)}" + (f" ({rate}{where})" if rate else where)
+
+    @admin.display(description="tax")
+    def tax_display(self, order: Order) -> str:
+        shipping = f" ({format_money(order.shipping_tax, order.currency)} on shipping)" if order.shipping_tax else ""
+        return f"{format_money(order.tax_total, order.currency)}{shipping}"
 
     @admin.display(description="total", ordering="total")
     def total_display(self, order: Order) -> str:
@@ -302,6 +252,12 @@ class OrderAdmin(admin.ModelAdmin):
     def refund_orders(self, request, queryset):
         return self._one_order_page(request, queryset, "refund", "Refund")
 
+    @admin.action(
+        description="Receive a return of the selected order (on its own page)", permissions=["receive_return"]
+    )
+    def receive_returns(self, request, queryset):
+        return self._one_order_page(request, queryset, "return", "Receive returns")
+
     @admin.action(description="Cancel selected unpaid orders (releases their stock)", permissions=["change"])
     def cancel_unpaid(self, request, queryset):
         done = 0
@@ -331,12 +287,6 @@ class OrderAdmin(admin.ModelAdmin):
             self.message_user(request, f"Print at most {admin_views.MAX_SLIPS} slips at a time.", messages.WARNING)
             return None
         return HttpResponseRedirect(f"{reverse('admin:shop_order_packing_slips')}?ids={','.join(map(str, ids))}")
-
-
-class CartLineInline(ReadOnlyInline):
-    model = CartLine
-    fields = ["product", "quantity"]
-    readonly_fields = fields
 
 
 @admin.register(Cart)

@@ -1,10 +1,11 @@
-"""The order's own staff pages beside its change form (issue 11, items 10 and 11): ship it, refund it,
-print its packing slip, print the slips of a selection.
+"""The order's own staff pages beside its change form (issue 11, items 10 and 11; issue 12): ship it, refund
+it, receive a return, print its packing slip, print the slips of a selection.
 
-Each is a GET page; the ship and refund forms POST back to their own page (the admin site's
+Each is a GET page; the ship, refund and return forms POST back to their own page (the admin site's
 `admin_view` wraps them: staff only, CSRF-protected, never cached). Each checks its own permission:
-shipping needs `change_order`, a refund `shop.refund_order`, a packing slip `view_order`. A refused
-change keeps the form as it was typed, with the reason beside it.
+shipping needs `change_order`, a refund `shop.refund_order`, a return `shop.receive_return` (which refunds
+the returned units through Stripe: a permission of its own, given to whoever unpacks returns), a packing
+slip `view_order`. A refused change keeps the form as it was typed, with the reason beside it.
 """
 
 import re
@@ -18,9 +19,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
-from shop import refunds, staff
+from shop import refunds, returns, staff
 from shop.display import format_money
-from shop.models import Order
+from shop.models import Order, OrderLine
 from shop.orders import OrderError
 
 MAX_SLIPS = 200  # one print run; more is a mistake, not a morning's parcels
@@ -53,6 +54,41 @@ class RefundForm(forms.Form):
         self.fields[
             "amount"
         ].help_text = f"At most {format_money(remaining, order.currency)}, what is not refunded yet."
+
+
+class ReturnForm(forms.Form):
+    """Per line still out: the units that came back, and how many of them are damaged (not restocked)."""
+
+    shop_at_fault = forms.BooleanField(
+        required=False,
+        label="We were at fault",
+        help_text="Wrong item sent, or it arrived damaged or faulty: the shipping is refunded too.",
+    )
+    note = forms.CharField(
+        max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="Only staff see it."
+    )
+
+    def __init__(self, *args, order: Order, lines: list[OrderLine], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = [line for line in lines if line.quantity > line.returned_quantity]
+        for line in self.lines:
+            left = line.quantity - line.returned_quantity
+            paid = format_money(returns.paid_for_units(order, lines, {line.pk: 1}), order.currency)
+            self.fields[f"returned_{line.pk}"] = forms.IntegerField(
+                min_value=0, max_value=left, initial=0, label=f"{line.product_name}: units received",
+                help_text=f"At most {left}; {paid} was paid for each.",
+            )  # fmt: skip
+            self.fields[f"damaged_{line.pk}"] = forms.IntegerField(
+                min_value=0, max_value=left, initial=0, label=f"{line.product_name}: of which damaged",
+                help_text="Not put back in stock.",
+            )  # fmt: skip
+
+        self.order_fields([name for name in self.fields if name not in ("shop_at_fault", "note")])
+
+    def quantities(self) -> tuple[dict[int, int], dict[int, int]]:
+        data = self.cleaned_data
+        returned = {line.pk: data.get(f"returned_{line.pk}") or 0 for line in self.lines}
+        return returned, {line.pk: data.get(f"damaged_{line.pk}") or 0 for line in self.lines}
 
 
 def _order_or_404(model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str) -> Order:
@@ -136,6 +172,49 @@ def refund_order(request: HttpRequest, model_admin: admin.ModelAdmin, object_id:
         total=format_money(order.total, order.currency),
         refunded=format_money(refunded, order.currency),
         remaining=format_money(remaining, order.currency),
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def receive_return(request: HttpRequest, model_admin: admin.ModelAdmin, object_id: str) -> HttpResponse:
+    order = _order_or_404(model_admin, request, object_id)
+    if not (request.user.has_perm("shop.receive_return") and model_admin.has_view_permission(request, order)):
+        raise PermissionDenied
+    lines = list(order.lines.order_by("pk"))
+    if order.status not in returns.RETURNABLE_STATUSES or all(
+        line.returned_quantity >= line.quantity for line in lines
+    ):
+        messages.warning(request, f"Order {order.number} has nothing that can come back.")
+        return _change_page(order)
+    form = ReturnForm(request.POST if request.method == "POST" else None, order=order, lines=lines)
+    if form.is_valid():
+        returned, damaged = form.quantities()
+        try:
+            received = returns.receive_return(
+                order=order,
+                quantities=returned,
+                damaged=damaged,
+                shop_at_fault=form.cleaned_data["shop_at_fault"],
+                note=form.cleaned_data["note"],
+                user=request.user,
+            )
+        except OrderError as error:
+            form.add_error(None, error.message)
+        else:
+            refunded = format_money(received.refund_amount, order.currency)
+            messages.success(
+                request, f"Return of order {order.number} received; {refunded} refunded, the customer is emailed."
+            )
+            return _change_page(order)
+    return _page(
+        model_admin,
+        request,
+        "admin/shop/order/return.html",
+        title=f"Receive a return of order {order.number}",
+        order=order,
+        form=form,
+        paid=format_money(order.total, order.currency),
+        refunded=format_money(order.refunded_total or 0, order.currency),
     )
 
 

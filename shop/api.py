@@ -3,7 +3,7 @@
 Views stay thin: validate with a serializer, call one service or selector, answer.
 """
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -24,7 +24,10 @@ from shop.serializers import (
     CheckoutOutputSerializer,
     OrderSerializer,
     ProductSerializer,
+    ShippingRatesQuerySerializer,
+    ShippingRatesSerializer,
 )
+from shop.shipping import checkout_country, country_name, offered_rates
 
 
 def _cart_or_404(token: str) -> Cart:
@@ -140,7 +143,11 @@ class CheckoutApi(APIView):
             "Session; send the customer to `checkout_url`. The order's `token` is the key to "
             "`/api/orders/<token>/` and `/orders/<token>/`. Checkouts are limited per client address and per "
             "email (`too_many_checkouts`, 429 with Retry-After), and so are the units one client or one email "
-            "holds in unpaid orders (`too_many_reserved`, 409)."
+            "holds in unpaid orders (`too_many_reserved`, 409). `country` (default: the first of "
+            "SHOP_SHIPPING_COUNTRIES) is where it ships: Stripe's page asks for an address there and offers that "
+            "country's shipping rates (`GET /api/shipping-rates/`); a country the shop does not ship to is 400 "
+            "`unsupported_country`. The order's `total` is its `subtotal` until it is paid: the shipping, any "
+            "promotion code and any tax are settled on Stripe's page."
         ),
         request=CheckoutInputSerializer,
         responses={
@@ -153,7 +160,12 @@ class CheckoutApi(APIView):
         cart = _cart_or_404(token)
         data = CheckoutInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = start_checkout(cart=cart, email=data.validated_data["email"], client=client_hash(request))
+        result = start_checkout(
+            cart=cart,
+            email=data.validated_data["email"],
+            client=client_hash(request),
+            country=data.validated_data.get("country"),
+        )
         order = Order.objects.for_display().get(pk=result.order.pk)
         body = {"checkout_url": result.checkout_url, "checkout_session_id": result.session_id, "order": order}
         return Response(CheckoutOutputSerializer(body).data, status=status.HTTP_201_CREATED)
@@ -168,3 +180,34 @@ class OrderDetailApi(APIView):
         if order is None:
             raise NotFound("No order has this token.")
         return Response(OrderSerializer(order).data)
+
+
+class ShippingRatesApi(APIView):
+    @extend_schema(
+        tags=["shop"],
+        summary="The shipping rates checkout offers a country",
+        description=(
+            "What a checkout to `country` will offer on Stripe's page, in that order (at most five per currency): "
+            "each rate's `amount` is what it costs on an order of `subtotal` (a rate free above a subtotal is 0 "
+            "when the products add up to more than that, before any discount; without `subtotal`, every rate at "
+            "its own amount, with `free_above`). Tax, when the shop collects it, is added on Stripe's page. A "
+            "country the shop does not ship to is 400 `unsupported_country`."
+        ),
+        parameters=[
+            OpenApiParameter("country", str, description="ISO code, e.g. `CA`; default: the shop's first country."),
+            OpenApiParameter("subtotal", str, description="The products' total, e.g. `118.00` (a cart's `total`)."),
+            OpenApiParameter("currency", str, description="Only rates in this currency, e.g. `USD`."),
+        ],
+        responses={200: ShippingRatesSerializer, **error_responses(400)},
+    )
+    def get(self, request):
+        query = ShippingRatesQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        country = checkout_country(query.validated_data.get("country"))
+        rates = offered_rates(
+            country=country,
+            currency=query.validated_data.get("currency"),
+            subtotal=query.validated_data.get("subtotal"),
+        )
+        body = {"country": country, "country_name": country_name(country), "rates": rates}
+        return Response(ShippingRatesSerializer(body).data)

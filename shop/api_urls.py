@@ -11,4 +11,5 @@ urlpatterns = [
     path("carts/<token:token>/lines/<int:line_id>/", api.CartLineDetailApi.as_view(), name="api-cart-line"),
     path("carts/<token:token>/checkout/", api.CheckoutApi.as_view(), name="api-cart-checkout"),
     path("orders/<token:token>/", api.OrderDetailApi.as_view(), name="api-order"),
+    path("shipping-rates/", api.ShippingRatesApi.as_view(), name="api-shipping-rates"),
 ]

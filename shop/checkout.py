@@ -1,5 +1,10 @@
 """Checkout: a cart becomes a `pending_payment` order (units reserved atomically) and a Stripe
-Checkout Session (hosted page, inline prices from our catalog, an idempotency key)."""
+Checkout Session (hosted page, inline prices from our catalog, an idempotency key).
+
+The session is where Stripe computes what we do not (issue 12): the shipping options of the country chosen
+(shop.shipping), the promotion code the customer types (`allow_promotion_codes`), and sales tax when
+STRIPE_AUTOMATIC_TAX is on (prices and shipping are sent tax-exclusive, each product with its tax code). It
+also asks for promotional consent and keeps a recovery link for when it expires (shop.recovery)."""
 
 import logging
 import secrets
@@ -16,12 +21,19 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.redaction import loggable, mask_email
-from payments.client import get_stripe_client
+from payments.client import as_dict, get_stripe_client
 from payments.money import is_payable_amount, to_minor_units
 from shop.history import record_order_event
 from shop.limits import check_reservation_caps, take_checkout_slot
 from shop.models import Cart, CartLine, Order, OrderLine, Product
 from shop.orders import CheckoutError, transition_order
+from shop.shipping import (
+    checkout_country,
+    offered_rates,
+    offered_snapshot,
+    remember_stripe_rates,
+    shipping_options_param,
+)
 
 logger = logging.getLogger(__name__)
 CHECKOUT_SESSION_LIFETIME = timedelta(minutes=31)  # Stripe's minimum is 30 minutes from the moment it gets the call
@@ -70,9 +82,11 @@ def _check_lines(lines: list[CartLine], products: dict[int, Product]) -> str:
 
 
 @transaction.atomic
-def reserve_cart(*, cart: Cart, email: str, client: str = "") -> Order:
+def reserve_cart(*, cart: Cart, email: str, client: str = "", country: str | None = None) -> Order:
     """Turn an open cart into a `pending_payment` order, taking its units from stock; all or nothing.
-    `client` (a `shop.limits.client_hash`) is kept on the order so its holds count against that client."""
+    `client` (a `shop.limits.client_hash`) is kept on the order so its holds count against that client;
+    `country` (one of SHOP_SHIPPING_COUNTRIES, default the first) decides the shipping rates it is offered."""
+    country = checkout_country(country)
     cart = Cart.objects.select_for_update().get(pk=cart.pk)
     if not cart.is_open:
         raise CheckoutError("cart_checked_out", "This cart has already been checked out; start a new one.", 409)
@@ -89,8 +103,16 @@ def reserve_cart(*, cart: Cart, email: str, client: str = "") -> Order:
     check_reservation_caps(wanted=wanted, products=products, client=client, email=email)
     for line in lines:
         Product.objects.filter(pk=line.product_id).update(stock=F("stock") - line.quantity)
-    total = sum((products[line.product_id].price * line.quantity for line in lines), Decimal("0.00"))
-    order = _create_order(email=email, currency=currency, total=total, client_hash=client)
+    subtotal = sum((products[line.product_id].price * line.quantity for line in lines), Decimal("0.00"))
+    order = _create_order(
+        email=email,
+        currency=currency,
+        subtotal=subtotal,
+        total=subtotal,  # until Stripe settles shipping, discount and tax
+        client_hash=client,
+        shipping_country=country,
+        shipping_options=offered_snapshot(offered_rates(country=country, currency=currency, subtotal=subtotal)),
+    )
     OrderLine.objects.bulk_create(
         OrderLine(
             order=order,
@@ -112,48 +134,65 @@ def reserve_cart(*, cart: Cart, email: str, client: str = "") -> Order:
     return order
 
 
+def _line_items(order: Order) -> list[dict]:
+    return [
+        {
+            "price_data": {
+                "currency": order.currency.lower(),
+                "unit_amount": to_minor_units(line.unit_price, order.currency),
+                "tax_behavior": "exclusive",  # tax is added on top of our prices, never taken out of them
+                "product_data": {"name": line.product_name, "tax_code": line.product.tax_code},
+            },
+            "quantity": line.quantity,
+        }
+        for line in order.lines.select_related("product").order_by("pk")
+    ]
+
+
 def create_checkout_session(*, order: Order, success_url: str | None = None, cancel_url: str | None = None):
-    lines = list(order.lines.all())
-    # From the order, not the clock: a retry under the same idempotency key must send the same parameters,
-    # or Stripe refuses it (idempotency_error) instead of answering the session it already made.
+    # From the order, not the clock or the catalog: a retry under the same idempotency key must send the same
+    # parameters, or Stripe refuses it (idempotency_error) instead of answering the session it already made.
     expires_at = order.created_at.replace(microsecond=0) + CHECKOUT_SESSION_LIFETIME
     params = {
         "mode": "payment",
-        "line_items": [
-            {
-                "price_data": {
-                    "currency": order.currency.lower(),
-                    "unit_amount": to_minor_units(line.unit_price, order.currency),
-                    "product_data": {"name": line.product_name},
-                },
-                "quantity": line.quantity,
-            }
-            for line in lines
-        ],
+        "line_items": _line_items(order),
         "client_reference_id": order.number,
         "customer_email": order.email,
         "success_url": success_url or f"{settings.SITE_URL}/checkout/success/?session_id={{CHECKOUT_SESSION_ID}}",
         "cancel_url": cancel_url or f"{settings.SITE_URL}/checkout/cancel/?order={order.token}",
         "expires_at": int(expires_at.timestamp()),
-        "shipping_address_collection": {
-            "allowed_countries": list(getattr(settings, "SHOP_SHIPPING_COUNTRIES", ["US"]))
-        },
+        "shipping_address_collection": {"allowed_countries": [order.shipping_country or checkout_country(None)]},
+        "allow_promotion_codes": True,
+        # Stripe keeps a link that reopens an expired session (shop.recovery mails it to those who agreed).
+        "after_expiration": {"recovery": {"enabled": True, "allow_promotion_codes": True}},
+        "consent_collection": {"promotions": "auto"},
         "metadata": {"order_number": order.number},
     }
+    if order.shipping_options:
+        params["shipping_options"] = shipping_options_param(order)
+    if settings.STRIPE_AUTOMATIC_TAX:
+        params["automatic_tax"] = {"enabled": True}
     return get_stripe_client().v1.checkout.sessions.create(
         params=params, options={"idempotency_key": order.idempotency_key("checkout-session")}
     )
 
 
 def start_checkout(
-    *, cart: Cart, email: str, client: str = "", success_url: str | None = None, cancel_url: str | None = None
+    *,
+    cart: Cart,
+    email: str,
+    client: str = "",
+    country: str | None = None,
+    success_url: str | None = None,
+    cancel_url: str | None = None,
 ) -> CheckoutResult:
     """Reserve the cart's units in a new order, then open a Stripe Checkout Session for it.
 
     `client` is the `shop.limits.client_hash` of the request (the page and the API pass it): checkouts are
     limited per client and per email, and so are the units they hold unpaid (issue 10).
-    Raises CheckoutError (empty_cart, out_of_stock, product_unavailable, invalid_email, cart_checked_out,
-    too_many_checkouts, too_many_reserved, payment_unavailable). If Stripe cannot be reached the order is
+    `country` is where it ships (default: the first of SHOP_SHIPPING_COUNTRIES).
+    Raises CheckoutError (empty_cart, out_of_stock, product_unavailable, invalid_email, unsupported_country,
+    cart_checked_out, too_many_checkouts, too_many_reserved, payment_unavailable). If Stripe cannot be reached the order is
     cancelled, its stock released and the cart reopened, so the customer can simply try again.
     """
     email = (email or "").strip()
@@ -161,8 +200,9 @@ def start_checkout(
         validate_email(email)
     except ValidationError:
         raise CheckoutError("invalid_email", "Enter a valid email address, like name@example.com.") from None
+    country = checkout_country(country)
     take_checkout_slot(client=client, email=email)
-    order = reserve_cart(cart=cart, email=email, client=client)
+    order = reserve_cart(cart=cart, email=email, client=client, country=country)
     # Stripe is called outside the reservation's transaction: a slow Stripe never holds product locks.
     try:
         session = create_checkout_session(order=order, success_url=success_url, cancel_url=cancel_url)
@@ -180,6 +220,9 @@ def start_checkout(
     order.checkout_session_id = session.id
     order.checkout_url = session.url or ""
     order.checkout_expires_at = datetime.fromtimestamp(session.expires_at, tz=UTC) if session.expires_at else None
-    order.save(update_fields=["checkout_session_id", "checkout_url", "checkout_expires_at", "updated_at"])
+    remember_stripe_rates(order, as_dict(session).get("shipping_options"))
+    order.save(
+        update_fields=["checkout_session_id", "checkout_url", "checkout_expires_at", "shipping_options", "updated_at"]
+    )
     logger.info("order %s opened checkout session for %s", order.number, mask_email(email))
     return CheckoutResult(order=order, checkout_url=order.checkout_url, session_id=session.id)

@@ -14,7 +14,7 @@ from core.redaction import loggable, mask_email
 from shop.display import format_money
 from shop.history import record_order_event
 from shop.hooks import extras_for_order
-from shop.models import Order, OrderEmail, Refund
+from shop.models import Order, OrderEmail, OrderReturn, Refund
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +22,7 @@ ORDER_EMAILS = {
     "confirmation": ("shop/email/order_confirmation", "Your Hod & Hod order {number} is confirmed"),
     "shipped": ("shop/email/order_shipped", "Your Hod & Hod order {number} is on its way"),
     "refund": ("shop/email/order_refund", "Your Hod & Hod order {number}: {amount} refunded"),
+    "return": ("shop/email/order_return", "Your Hod & Hod order {number}: we received your return"),
 }
 UNSENT_EMAIL_MIN_AGE = timedelta(minutes=1)  # give the first try and the Celery retry their turn
 UNSENT_EMAIL_BATCH = 100
@@ -45,11 +46,27 @@ def refund_summary(*, order: Order, refund: Refund) -> dict:
     }
 
 
-def send_order_email(*, order: Order, kind: str, refund: Refund | None = None) -> str | None:
+def return_summary(*, order_return: OrderReturn) -> dict:
+    """What a return email says: the units received, those restocked, and what was refunded for them."""
+    lines = list(order_return.lines.select_related("order_line"))
+    return {
+        "order_return": order_return,
+        "returned_lines": lines,
+        "damaged": sum(line.quantity - line.restocked for line in lines),
+        "amount": format_money(order_return.refund_amount, order_return.order.currency),
+        "shipping_refunded": order_return.shipping_refund > 0,
+    }
+
+
+def send_order_email(
+    *, order: Order, kind: str, refund: Refund | None = None, order_return: OrderReturn | None = None
+) -> str | None:
     template, subject = ORDER_EMAILS[kind]
     context = {"order": order, "lines": list(order.lines.all()), "status_url": order.status_url}
     if refund is not None:
         context.update(refund_summary(order=order, refund=refund))
+    elif order_return is not None:
+        context.update(return_summary(order_return=order_return))
     else:
         context["order_extras"] = extras_for_order(order)
     message_id = send_templated_email(
@@ -78,7 +95,7 @@ def send_recorded_email(*, email_id: int) -> bool:
         try:
             with transaction.atomic():  # a savepoint: whatever fails, the attempt is still recorded below
                 order = Order.objects.get(pk=email.order_id)
-                send_order_email(order=order, kind=email.kind, refund=email.refund)
+                send_order_email(order=order, kind=email.kind, refund=email.refund, order_return=email.order_return)
         except Exception as exc:
             error = exc
         else:
@@ -109,12 +126,17 @@ def send_order_email_task(order_id: int, kind: str, email_id: int | None = None)
     return send_recorded_email(email_id=email_id or _unsent_email_id(order_id, kind))
 
 
-def record_order_email(*, order_id: int, kind: str, refund: Refund | None = None) -> int:
+def record_order_email(
+    *, order_id: int, kind: str, refund: Refund | None = None, order_return: OrderReturn | None = None
+) -> int:
     """Record an email the order's customer is owed; call in the transaction that makes it owed. A refund
-    email names its refund, and a refund has one email at most (a one-to-one key): recording it again
-    gives the email already recorded, sent or not."""
+    email names its refund, a return email its return, and each has one email at most (a one-to-one key):
+    recording it again gives the email already recorded, sent or not."""
     if refund is not None:
         return OrderEmail.objects.get_or_create(refund=refund, defaults={"order_id": order_id, "kind": kind})[0].pk
+    if order_return is not None:
+        defaults = {"order_id": order_id, "kind": kind}
+        return OrderEmail.objects.get_or_create(order_return=order_return, defaults=defaults)[0].pk
     return OrderEmail.objects.create(order_id=order_id, kind=kind).pk
 
 

@@ -1,6 +1,7 @@
-"""The orders CSV that staff export from the admin: one row per order, money as plain decimals, times in
-ISO 8601 UTC, the shipping address on one line (and its postal code and country in columns of their
-own, to sort and filter by). Every cell is guarded against spreadsheet formulas (CSV injection)."""
+"""The orders CSV that staff export from the admin: one row per order, money as plain decimals (the
+breakdown as Stripe settled it: subtotal − discount + shipping + tax = total), times in ISO 8601 UTC, the
+shipping address on one line (and its postal code and country in columns of their own, to sort and filter
+by). Every cell is guarded against spreadsheet formulas (CSV injection)."""
 
 import csv
 from collections.abc import Iterable
@@ -20,6 +21,12 @@ ORDER_COLUMNS = [
     "shipping_address",
     "shipping_postal_code",
     "shipping_country",
+    "subtotal",
+    "discount",
+    "promotion_code",
+    "shipping",
+    "shipping_rate",
+    "tax",
     "total",
     "currency",
     "refunded",
@@ -41,7 +48,9 @@ def order_row(order: Order) -> list[str]:
     address = order.shipping_address if isinstance(order.shipping_address, dict) else {}
     row = [order.number, format_utc(order.created_at), format_utc(order.paid_at), order.status, order.email]
     row += [order.customer_name, format_address_line(address), address.get("postal_code", "")]
-    row += [str(address.get("country", "")).upper(), order.total, order.currency, order.amount_refunded]
+    row.append(str(address.get("country", "")).upper())
+    row += [order.subtotal, order.discount_total, order.promotion_code, order.shipping_total, order.shipping_rate_name]
+    row += [order.tax_total, order.total, order.currency, order.amount_refunded]
     row += [order.payment_intent_id, order.carrier, order.tracking_number]
     row.append("; ".join(f"{line.quantity} x {line.sku}" for line in order.lines.all()))
     return [_csv_cell(value) for value in row]

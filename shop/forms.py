@@ -4,6 +4,7 @@ the cart service decides what is allowed (stock, line limits) and says why not."
 from django import forms
 
 from shop.models import CartLine
+from shop.shipping import country_choices
 
 QUANTITY_MESSAGES = {
     "required": "Enter how many you want.",
@@ -60,3 +61,14 @@ class CheckoutForm(forms.Form):
         },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+    country = forms.ChoiceField(
+        label="Ship to",
+        choices=(),
+        required=False,  # absent: the first of SHOP_SHIPPING_COUNTRIES, as in the API
+        error_messages={"invalid_choice": "We do not ship there yet: choose one of the countries listed."},
+        widget=forms.Select(attrs={"autocomplete": "country"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = country_choices()  # read when the page is made: settings may change

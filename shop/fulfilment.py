@@ -1,16 +1,23 @@
 """Fulfilment: one idempotent function, keyed by the Checkout Session, brings its order in line with
 the session (paid, awaiting a delayed payment, or cancelled). The webhook, the success page and
-reconciliation all call it."""
+reconciliation all call it.
+
+A paid session is checked and its amounts recorded by shop.settlement; the customer's promotional consent,
+given on Stripe's page, goes to the consent log, and an expired session may owe a recovery email
+(shop.recovery). A session Stripe recovered from the order's expired one pays that order.
+"""
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from payments.client import as_dict, get_stripe_client, id_of
 from payments.events import apply_deferred_events
-from payments.money import from_minor_units, to_minor_units
 from shop.history import record_order_event
 from shop.models import Order
 from shop.orders import flag_order, transition_order
+from shop.recovery import record_session_consent, schedule_recovery
+from shop.settlement import record_settlement, settlement_problem
 from shop.stock import reserve_stock_again
 
 Status = Order.Status
@@ -23,7 +30,7 @@ def _text(value) -> str:
 def find_order_for_session(session: dict, *, stripe_event_id: str = "") -> Order | None:
     """The order this session may change, locked (call inside a transaction); None when it has none.
 
-    A session is its order's own (`order.checkout_session_id`). Two others are accepted for the order
+    A session is its order's own (`order.checkout_session_id`, or the `recovery_session_id` that paid it). Two others are accepted for the order
     they name by number (`client_reference_id`, or `metadata.order_number`): a session Stripe made before
     we stored its id (the id known to no order, the order holding none), and Stripe's checkout recovery
     (`recovered_from` is the order's own session). Any other session that names an order's number is not
@@ -32,7 +39,11 @@ def find_order_for_session(session: dict, *, stripe_event_id: str = "") -> Order
     session_id = _text(session.get("id"))
     if not session_id:
         return None
-    order = Order.objects.select_for_update().filter(checkout_session_id=session_id).first()
+    order = (
+        Order.objects.select_for_update()
+        .filter(Q(checkout_session_id=session_id) | Q(recovery_session_id=session_id))
+        .first()
+    )
     if order is not None:
         return order
     metadata = session.get("metadata") if isinstance(session.get("metadata"), dict) else {}
@@ -73,6 +84,8 @@ def apply_checkout_session(*, order: Order, session: dict, stripe_event_id: str 
         order.checkout_session_id = session["id"]
         order.save(update_fields=["checkout_session_id", "updated_at"])
     status = session.get("status")
+    if status in ("complete", "expired"):
+        record_session_consent(order=order, session=session)
     if status == "complete":
         store_customer_details(order, session)
         if session.get("payment_status") in ("paid", "no_payment_required"):
@@ -85,13 +98,15 @@ def apply_checkout_session(*, order: Order, session: dict, stripe_event_id: str 
                 stripe_event_id=stripe_event_id,
             )
         apply_deferred_events(payment_intent_id=order.payment_intent_id)
-    elif status == "expired" and order.status == Status.PENDING_PAYMENT:
-        transition_order(
-            order=order,
-            to_status=Status.CANCELLED,
-            stripe_event_id=stripe_event_id,
-            message="Checkout session expired.",
-        )
+    elif status == "expired":
+        if order.status == Status.PENDING_PAYMENT:
+            transition_order(
+                order=order,
+                to_status=Status.CANCELLED,
+                stripe_event_id=stripe_event_id,
+                message="Checkout session expired.",
+            )
+        schedule_recovery(order=order, session=session)
 
 
 def apply_failed_payment(*, order: Order, session: dict, stripe_event_id: str) -> None:
@@ -127,35 +142,53 @@ def store_customer_details(order: Order, session: dict) -> None:
 
 
 def _mark_paid(order: Order, session: dict, stripe_event_id: str, source: str) -> None:
-    expected = to_minor_units(order.total, order.currency)
-    amount, currency = session.get("amount_total"), str(session.get("currency") or "").lower()
-    if amount != expected or currency != order.currency.lower():
-        shown = from_minor_units(amount, currency or order.currency) if isinstance(amount, int) else amount
-        paid = f"{shown} {currency.upper()}"
-        flag_order(
-            order=order,
-            stripe_event_id=stripe_event_id,
-            reason=f"Stripe reports {paid} paid but the order totals {order.total} {order.currency}: not marked paid.",
-        )
+    problem = settlement_problem(order, session)
+    if problem:
+        flag_order(order=order, stripe_event_id=stripe_event_id, reason=problem)
         return
+    if order.status not in (Status.PENDING_PAYMENT, Status.CANCELLED):
+        return  # paid already: a duplicate, or a copy seen by another path, changes nothing
+    record_settlement(order, session)
+    recovered = _note_recovered_session(order, session, stripe_event_id)
     if order.status == Status.PENDING_PAYMENT:
         via = f" (seen by the {source.replace('_', ' ')})" if source and not stripe_event_id else ""
         transition_order(
             order=order, to_status=Status.PAID, stripe_event_id=stripe_event_id, message=f"Payment received{via}."
         )
-    elif order.status == Status.CANCELLED:
-        _mark_cancelled_order_paid(order, stripe_event_id)
+    else:
+        _mark_cancelled_order_paid(order, stripe_event_id, recovered=recovered)
 
 
-def _mark_cancelled_order_paid(order: Order, stripe_event_id: str) -> None:
-    # Paid after we cancelled it (the session expired or staff cancelled it while the customer was paying).
-    # The customer has paid: sell them the units if they are still on hand, otherwise a person refunds.
+def _note_recovered_session(order: Order, session: dict, stripe_event_id: str) -> bool:
+    """A session Stripe recovered from the order's expired one is paying it: keep its id (the success page and
+    later events find the order by it) and say so in the order's history."""
+    session_id = session.get("id")
+    recovered_from = session.get("recovered_from")
+    if not recovered_from or recovered_from != order.checkout_session_id or session_id == order.checkout_session_id:
+        return False
+    if order.recovery_session_id != session_id:
+        order.recovery_session_id = session_id
+        order.save(update_fields=["recovery_session_id", "updated_at"])
+        record_order_event(
+            order=order,
+            kind="recovered",
+            stripe_event_id=stripe_event_id,
+            message=f"Paid through Stripe's recovery of its expired checkout (session {session_id}).",
+        )
+    return True
+
+
+def _mark_cancelled_order_paid(order: Order, stripe_event_id: str, *, recovered: bool = False) -> None:
+    # Paid after we cancelled it (the session expired or staff cancelled it while the customer was paying, or
+    # the customer came back through Stripe's recovery link). The customer has paid: sell them the units if
+    # they are still on hand, otherwise a person refunds.
     if reserve_stock_again(order=order):
+        how = "through the recovered checkout" if recovered else "after the order was cancelled"
         transition_order(
             order=order,
             to_status=Status.PAID,
             stripe_event_id=stripe_event_id,
-            message="Payment received after the order was cancelled; its units were reserved again.",
+            message=f"Payment received {how}; its units were reserved again.",
         )
         return
     if order.paid_at is None:

@@ -20,6 +20,8 @@ from shop.fulfilment import fulfil_checkout_session
 from shop.limits import reservation_hold
 from shop.models import Order
 from shop.orders import transition_order
+from shop.promotions import sync_unsynced_promotion_codes
+from shop.recovery import send_due_recovery_emails
 
 logger = logging.getLogger(__name__)
 Status = Order.Status
@@ -49,10 +51,13 @@ def _settle_with_stripe(order: Order) -> None:
 
 def reconcile_pending_orders(*, now: datetime | None = None) -> dict[str, int]:
     """Ask Stripe about `pending_payment` orders past their session's expiry, so a webhook lost for
-    good neither strands stock nor loses a paid order. Also retries failed Stripe events, and sends the
-    order emails that neither the mail server nor the broker took."""
+    good neither strands stock nor loses a paid order. Also retries failed Stripe events, sends the
+    order emails that neither the mail server nor the broker took, makes on Stripe the promotion codes it
+    could not take when staff saved them, and sends the checkout recovery emails now due (shop.recovery)."""
     now = now or timezone.now()
     counts = {"checked": 0, "paid": 0, "cancelled": 0, "events_retried": 0, "emails_sent": 0, "errors": 0}
+    counts["codes_synced"], failed = sync_unsynced_promotion_codes(now=now)
+    counts["errors"] += failed
     # Past the session's expiry, or past the shop's shorter hold (SHOP_RESERVATION_MINUTES): a Stripe session
     # lives at least 30 minutes, so the shop expires an abandoned one itself and its units go back sooner.
     held_too_long = Q(created_at__lt=now - reservation_hold()) & ~Q(checkout_session_id="")
@@ -84,4 +89,7 @@ def reconcile_pending_orders(*, now: datetime | None = None) -> dict[str, int]:
         counts["errors"] += failed
     counts["emails_sent"], failed = send_unsent_order_emails(now=now)
     counts["errors"] += failed
+    recoveries = send_due_recovery_emails(now=now)
+    counts["recoveries_sent"] = recoveries["sent"]
+    counts["errors"] += recoveries["failed"]
     return counts

@@ -34,13 +34,15 @@ def record_refund(
     user=None,
     stripe_event_id: str = "",
     note: str = "",
+    announce: bool = True,
 ) -> tuple[Refund, bool]:
     """Keep one refund Stripe made (ours or the dashboard's), once by its Stripe id; (refund, created).
 
     A new refund that counts is recorded as an order event and owes the customer a refund email,
     recorded here in the same transaction and sent after commit: every refund is told, and only once
     (the email row is keyed by the refund, so a second sighting of the same refund, a retried webhook or
-    reconciliation's resend, never sends another)."""
+    reconciliation's resend, never sends another). A return's refund (`announce=False`) is told by the
+    return's own email instead."""
     refund, created = Refund.objects.get_or_create(
         stripe_refund_id=stripe_refund_id,
         defaults={"order": order, "amount": amount, "currency": currency.upper(), "status": status, "created_by": user},
@@ -51,13 +53,14 @@ def record_refund(
     record_order_event(
         order=order, kind="refund", user=user, stripe_event_id=stripe_event_id, message=f"{message} {note}".strip()
     )
-    if status in Refund.COUNTED_STATUSES:
+    if status in Refund.COUNTED_STATUSES and announce:
         email_id = record_order_email(order_id=order.pk, kind="refund", refund=refund)
         transaction.on_commit(lambda: deliver_order_email(order_id=order.pk, kind="refund", email_id=email_id))
     return refund, True
 
 
-def _sync_refund_status(order: Order, *, user=None, stripe_event_id: str = "") -> None:
+def sync_refund_status(order: Order, *, user=None, stripe_event_id: str = "") -> None:
+    """Move the (locked) order to partially refunded or refunded as the refunds that count add up."""
     refunded = order.amount_refunded
     if refunded <= 0:
         return
@@ -128,7 +131,7 @@ def apply_charge_refunded(*, order: Order, charge: dict, stripe_event_id: str = 
             stripe_event_id=stripe_event_id,
             note="Reported by Stripe in the charge's total.",
         )
-    _sync_refund_status(order, stripe_event_id=stripe_event_id)
+    sync_refund_status(order, stripe_event_id=stripe_event_id)
 
 
 def is_refundable(order: Order) -> bool:
@@ -149,6 +152,36 @@ def _refund_amount(order: Order, amount: Decimal | None) -> Decimal:
     return amount
 
 
+def create_refund(
+    *, order: Order, amount: Decimal, user, reason: str = "", note: str = "", purpose: str = "", announce: bool = True
+) -> Refund:
+    """Refund `amount` of the (locked, refundable) order through Stripe and record it; OrderError when Stripe
+    refuses. `purpose` names it in the idempotency key (default: the order's refund count and the amount)."""
+    minor = to_minor_units(amount, order.currency)
+    params = {"payment_intent": order.payment_intent_id, "amount": minor, "metadata": {"order_number": order.number}}
+    if reason in REFUND_REASONS:
+        params["reason"] = reason
+    purpose = purpose or f"refund-{order.refunds.count()}-{minor}"
+    try:
+        result = get_stripe_client().v1.refunds.create(
+            params=params, options={"idempotency_key": order.idempotency_key(purpose)}
+        )
+    except stripe.StripeError as exc:
+        raise OrderError("refund_failed", f"Stripe refused the refund: {exc.user_message or exc}", 502) from None
+    label = REFUND_REASONS.get(reason, "")
+    refund, _created = record_refund(
+        order=order,
+        stripe_refund_id=result.id,
+        amount=amount,
+        currency=order.currency,
+        status=result.status or "pending",
+        user=user,
+        note=" — ".join(part for part in (label, note.strip()) if part),
+        announce=announce,
+    )
+    return refund
+
+
 def refund_order(*, order: Order, amount: Decimal | None = None, user, reason: str = "", note: str = "") -> Refund:
     """Refund `amount` (default: all that is left) through Stripe, for one of Stripe's `reason`s (or none),
     with staff's `note` kept in the order's history. Needs the `shop.refund_order` permission."""
@@ -163,30 +196,6 @@ def refund_order(*, order: Order, amount: Decimal | None = None, user, reason: s
                 409,
             )
         amount = _refund_amount(order, amount)
-        minor = to_minor_units(amount, order.currency)
-        sequence = order.refunds.count()
-        params = {
-            "payment_intent": order.payment_intent_id,
-            "amount": minor,
-            "metadata": {"order_number": order.number},
-        }
-        if reason in REFUND_REASONS:
-            params["reason"] = reason
-        try:
-            result = get_stripe_client().v1.refunds.create(
-                params=params, options={"idempotency_key": order.idempotency_key(f"refund-{sequence}-{minor}")}
-            )
-        except stripe.StripeError as exc:
-            raise OrderError("refund_failed", f"Stripe refused the refund: {exc.user_message or exc}", 502) from None
-        label = REFUND_REASONS.get(reason, "")
-        refund, _created = record_refund(
-            order=order,
-            stripe_refund_id=result.id,
-            amount=amount,
-            currency=order.currency,
-            status=result.status or "pending",
-            user=user,
-            note=" — ".join(part for part in (label, note.strip()) if part),
-        )
-        _sync_refund_status(order, user=user)
+        refund = create_refund(order=order, amount=amount, user=user, reason=reason, note=note)
+        sync_refund_status(order, user=user)
     return refund

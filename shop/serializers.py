@@ -1,5 +1,7 @@
 """DRF serializers of the shop API: inputs are validated here, answers are shaped here."""
 
+from decimal import Decimal
+
 from django.templatetags.static import static
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -111,6 +113,68 @@ class CheckoutInputSerializer(serializers.Serializer):
     email = serializers.EmailField(
         max_length=254, error_messages={"invalid": "Enter a valid email address, like name@example.com."}
     )
+    country = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=100,
+        trim_whitespace=True,
+        help_text="Where the order ships, an ISO code among SHOP_SHIPPING_COUNTRIES (`GET /api/shipping-rates/` "
+        "shows each one's rates); absent: the first of them. Another country: 400 `unsupported_country`.",
+    )
+
+
+class ShippingRatesQuerySerializer(serializers.Serializer):
+    country = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="An ISO code among SHOP_SHIPPING_COUNTRIES; absent: the first of them.",
+    )
+    subtotal = serializers.DecimalField(
+        required=False,
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        help_text="The products' total (a cart's `total`): rates free above it are answered at 0.",
+    )
+    currency = serializers.RegexField(
+        r"^[A-Za-z]{3}$", required=False, help_text="Only rates in this currency (a cart's `currency`)."
+    )
+
+
+class DeliveryEstimateSerializer(serializers.Serializer):
+    minimum = serializers.IntegerField(allow_null=True, help_text="Business days, at the soonest.")
+    maximum = serializers.IntegerField(allow_null=True, help_text="Business days, at the latest.")
+    text = serializers.CharField(help_text="As the customer reads it: “3–5 business days”.")
+
+
+class ShippingRateSerializer(serializers.Serializer):
+    name = serializers.CharField(source="rate.name")
+    amount = serializers.DecimalField(max_digits=10, decimal_places=2, help_text="What checkout charges for it.")
+    currency = serializers.CharField(source="rate.currency")
+    free_above = serializers.DecimalField(
+        source="rate.free_above",
+        max_digits=10,
+        decimal_places=2,
+        allow_null=True,
+        help_text="Free when the products add up to more than this (before any discount); null: never free.",
+    )
+    delivery_estimate = serializers.SerializerMethodField()
+    taxable = serializers.BooleanField(source="rate.taxable", help_text="Whether sales tax may apply to it.")
+
+    @extend_schema_field(DeliveryEstimateSerializer(allow_null=True))
+    def get_delivery_estimate(self, offer) -> dict | None:
+        rate = offer.rate
+        if not (rate.delivery_min_days or rate.delivery_max_days):
+            return None
+        return {"minimum": rate.delivery_min_days, "maximum": rate.delivery_max_days, "text": rate.delivery_estimate}
+
+
+class ShippingRatesSerializer(serializers.Serializer):
+    country = serializers.CharField()
+    country_name = serializers.CharField()
+    rates = ShippingRateSerializer(many=True, help_text="In the order checkout offers them (at most five).")
 
 
 class OrderLineSerializer(serializers.ModelSerializer):
@@ -121,9 +185,18 @@ class OrderLineSerializer(serializers.ModelSerializer):
         fields = ["product_name", "sku", "unit_price", "quantity", "line_total"]
 
 
+class OrderShippingRateSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=10, decimal_places=2)
+    delivery_estimate = serializers.CharField(help_text="“3–5 business days”; empty when the rate gave none.")
+
+
 class OrderSerializer(serializers.ModelSerializer):
     lines = OrderLineSerializer(many=True, read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
+    promotion_code = serializers.SerializerMethodField()
+    shipping_rate = serializers.SerializerMethodField()
+    refunded_total = serializers.SerializerMethodField()
 
     class Meta:
         model = Order
@@ -132,8 +205,15 @@ class OrderSerializer(serializers.ModelSerializer):
             "token",
             "status",
             "status_display",
+            "subtotal",
+            "discount_total",
+            "shipping_total",
+            "tax_total",
             "total",
             "currency",
+            "promotion_code",
+            "shipping_rate",
+            "refunded_total",
             "lines",
             "created_at",
             "paid_at",
@@ -141,6 +221,28 @@ class OrderSerializer(serializers.ModelSerializer):
             "carrier",
             "tracking_number",
         ]
+
+    @extend_schema_field({"type": "string", "nullable": True, "description": "The code the customer typed."})
+    def get_promotion_code(self, order: Order) -> str | None:
+        return order.promotion_code or None
+
+    @extend_schema_field(OrderShippingRateSerializer(allow_null=True))
+    def get_shipping_rate(self, order: Order) -> dict | None:
+        """The rate the customer chose, as it was when they paid; null before, or when nothing was offered."""
+        if not order.shipping_rate_name:
+            return None
+        amount = order.shipping_rate_amount if order.shipping_rate_amount is not None else order.shipping_total
+        return {
+            "name": order.shipping_rate_name,
+            "amount": f"{amount:.2f}",
+            "delivery_estimate": order.shipping_delivery_estimate,
+        }
+
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2))
+    def get_refunded_total(self, order: Order) -> str:
+        # Annotated by OrderQuerySet.for_display (no query of its own); the property asks otherwise.
+        refunded = order.refunded_total if hasattr(order, "refunded_total") else order.amount_refunded
+        return f"{refunded or 0:.2f}"
 
 
 class CheckoutOutputSerializer(serializers.Serializer):

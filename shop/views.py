@@ -38,12 +38,14 @@ from shop.hooks import extras_for_order
 from shop.limits import client_hash, limit, take_hit
 from shop.models import Cart, Order, Product, Refund
 from shop.orders import CheckoutError, OrderError
-from shop.selectors import cart_line, order_page_for_token
+from shop.selectors import cart_line, order_for_session_id, order_page_for_token
+from shop.shipping import country_name, offered_rates, shipping_countries
 from shop.staff import cancel_order
 
 logger = logging.getLogger(__name__)
 
 CHECKOUT_EMAIL_SESSION_KEY = "shop_checkout_email"
+COUNTRY_SESSION_KEY = "shop_ship_to"
 SESSION_ID_PATTERN = re.compile(r"^cs_[A-Za-z0-9_]{1,250}$")
 CONFIRMING_REFRESH_SECONDS = 3
 LIMIT_CODES = ("too_many_checkouts", "too_many_reserved")  # answered with their own status (429, 409)
@@ -100,14 +102,25 @@ def _stock_state(product: Product) -> str:
     return "low" if product.is_low_on_stock else "in"
 
 
+def _ship_to(request: HttpRequest) -> str:
+    """The country the cart ships to: the one last chosen, while the shop still ships there."""
+    chosen = request.session.get(COUNTRY_SESSION_KEY)
+    return chosen if chosen in shipping_countries() else shipping_countries()[0]
+
+
 def _cart_context(request: HttpRequest, cart: Cart | None) -> dict:
     lines = list(cart.lines.all()) if cart else []
+    total, currency, country = (cart_total(cart), cart_currency(cart), _ship_to(request)) if cart else (None, None, "")
     return {
         "cart": cart,
         "lines": lines,
-        "total": cart_total(cart) if cart else None,
-        "currency": cart_currency(cart) if cart else None,
+        "total": total,
+        "currency": currency,
         "cart_item_count": cart_item_count(cart) if cart else 0,
+        "ship_to": country,
+        "ship_to_name": country_name(country),
+        # What checkout will offer there (shop.shipping): one query, the rates of every country being few.
+        "shipping_rates": offered_rates(country=country, currency=currency, subtotal=total) if lines else [],
     }
 
 
@@ -165,6 +178,8 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def cart(request: HttpRequest) -> HttpResponse:
     cart = get_cart_for_session(request)
     line_errors: dict[int, str] = {}
+    if request.method == "POST" and request.POST.get("action") == "shipping":
+        return _choose_country(request)
     if request.method == "POST":
         form = CartLineForm(request.POST)
         form.is_valid()
@@ -189,8 +204,24 @@ def cart(request: HttpRequest) -> HttpResponse:
             except CartError as error:
                 line_errors[line.pk] = error.message
         cart = get_cart_for_session(request)  # fresh lines for the page
-    checkout_form = CheckoutForm(initial={"email": request.session.get(CHECKOUT_EMAIL_SESSION_KEY, "")})
-    return _render_cart(request, cart, checkout_form, line_errors)
+    initial = {"email": request.session.get(CHECKOUT_EMAIL_SESSION_KEY, ""), "country": _ship_to(request)}
+    return _render_cart(request, cart, CheckoutForm(initial=initial), line_errors)
+
+
+def _remember_country(request: HttpRequest, form: CheckoutForm) -> None:
+    form.is_valid()
+    if form.cleaned_data.get("country"):
+        request.session[COUNTRY_SESSION_KEY] = form.cleaned_data["country"]
+
+
+def _choose_country(request: HttpRequest) -> HttpResponse:
+    """The cart's "Show shipping costs" button (no JavaScript needed): keep the country (and the email typed)
+    and show the cart again with that country's rates."""
+    form = CheckoutForm(request.POST)
+    _remember_country(request, form)
+    if form.cleaned_data.get("email"):
+        request.session[CHECKOUT_EMAIL_SESSION_KEY] = form.cleaned_data["email"]
+    return redirect("shop:cart")
 
 
 def _render_cart(request, cart, checkout_form, line_errors=None, status=200) -> HttpResponse:
@@ -203,8 +234,8 @@ def _render_cart(request, cart, checkout_form, line_errors=None, status=200) -> 
 
 def _refused_checkout(request: HttpRequest, form: CheckoutForm, error: CheckoutError | CartError) -> HttpResponse:
     """The cart page again, the refusal next to the form it concerns."""
-    if error.code == "invalid_email":
-        form.add_error("email", error.message)
+    if error.code in ("invalid_email", "unsupported_country"):
+        form.add_error("email" if error.code == "invalid_email" else "country", error.message)
     elif error.code in LIMIT_CODES:
         form.add_error(None, error.message)
     else:
@@ -225,13 +256,15 @@ def checkout(request: HttpRequest) -> HttpResponse:
     if cart is None or not cart.lines.all():
         messages.error(request, "Your cart is empty: add a product before checking out.")
         return redirect("shop:cart")
+    _remember_country(request, form)
     if not form.is_valid():
         return _render_cart(request, cart, form)
     email = form.cleaned_data["email"]
     request.session[CHECKOUT_EMAIL_SESSION_KEY] = email
     try:
         # Stripe sends the customer back to SITE_URL's /checkout/success/ or /checkout/cancel/.
-        result = start_checkout(cart=cart, email=email, client=client_hash(request))
+        country = form.cleaned_data["country"] or None
+        result = start_checkout(cart=cart, email=email, client=client_hash(request), country=country)
     except (CheckoutError, CartError) as error:
         return _refused_checkout(request, form, error)
     # 303: the browser follows with a GET to Stripe's hosted payment page.
@@ -244,7 +277,7 @@ def _order_for_success_page(request: HttpRequest, session_id: str) -> Order | No
     """The order of this session as we know it. Stripe is asked only about an order still unpaid, and at
     most SHOP_SUCCESS_LOOKUPS_PER_CLIENT_PER_MINUTE times a minute per client: an unknown or foreign session
     id costs no Stripe call (issue 10, item 3), and past the limit the page shows what the webhook told us."""
-    order = Order.objects.for_display().filter(checkout_session_id=session_id).first()
+    order = order_for_session_id(session_id)
     if order is None or order.status != Order.Status.PENDING_PAYMENT:
         return order
     allowed = limit("SHOP_SUCCESS_LOOKUPS_PER_CLIENT_PER_MINUTE")

@@ -1,12 +1,15 @@
-"""The catalog: products for sale."""
+"""The catalog: products for sale, each with the Stripe tax code Stripe Tax charges it under."""
 
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 
 from payments.money import is_payable_amount
+
+GENERAL_GOODS_TAX_CODE = "txcd_99999999"  # Stripe's "General - Tangible Goods"
+TAX_CODE_VALIDATOR = RegexValidator(r"^txcd_\d{8}$", "A Stripe tax code looks like txcd_99999999.")
 
 
 class ProductQuerySet(models.QuerySet):
@@ -33,6 +36,13 @@ class Product(models.Model):
     )
     low_stock_threshold = models.PositiveIntegerField(
         default=5, help_text="Staff see a low-stock warning at or below this many units."
+    )
+    tax_code = models.CharField(
+        "Stripe tax code",
+        max_length=20,
+        default=GENERAL_GOODS_TAX_CODE,
+        validators=[TAX_CODE_VALIDATOR],
+        help_text="What Stripe Tax taxes it as: txcd_99999999 is general tangible goods (Stripe's list of tax codes).",
     )
 
     objects = ProductQuerySet.as_manager()

@@ -4,17 +4,35 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Upper
 
 from core.tokens import new_token
 from shop.models.catalog import Product
+from shop.models.pricing import PromotionCode, ShippingRate
+
+ZERO = Decimal("0.00")
+
+
+def money_field(help_text: str, **kwargs) -> models.DecimalField:
+    return models.DecimalField(max_digits=12, decimal_places=2, default=ZERO, help_text=help_text, **kwargs)
 
 
 class OrderQuerySet(models.QuerySet):
     def for_display(self) -> "OrderQuerySet":
-        """What the order page, the API and emails show: the lines come along in one more query."""
-        return self.prefetch_related("lines")
+        """What the order page, the API and emails show: the lines come along in one more query, the refunded
+        total in the order's own (`refunded_total`)."""
+        return self.with_refunded_total().prefetch_related("lines")
+
+    def with_refunded_total(self) -> "OrderQuerySet":
+        """Each order with `refunded_total` (the refunds that count, or None), in the same query."""
+        refunded = (
+            Refund.objects.filter(order=OuterRef("pk"), status__in=Refund.COUNTED_STATUSES)
+            .values("order")
+            .annotate(total=Sum("amount"))
+            .values("total")
+        )
+        return self.annotate(refunded_total=Subquery(refunded))
 
 
 class Order(models.Model):
@@ -35,13 +53,40 @@ class Order(models.Model):
     )
     status = models.CharField(max_length=32, choices=Status.choices, default=Status.PENDING_PAYMENT)
     currency = models.CharField(max_length=3)
-    total = models.DecimalField(max_digits=12, decimal_places=2)
+    # The money as Stripe settled it (issue 12): subtotal - discount + shipping + tax = total. Until the order
+    # is paid the subtotal is all that is known, and the total is the subtotal.
+    subtotal = money_field("The products, at the prices of our snapshot.")
+    discount_total = money_field("Taken off the products by the promotion code.")
+    shipping_total = money_field("The shipping charged, before tax.")
+    tax_total = money_field("Sales tax or VAT, on the products and on the shipping.")
+    shipping_tax = money_field("The part of the tax charged on the shipping.")
+    total = models.DecimalField(max_digits=12, decimal_places=2, help_text="What the customer paid.")
+    promotion = models.ForeignKey(
+        PromotionCode, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders", editable=False
+    )
+    promotion_code = models.CharField(max_length=500, blank=True, help_text="The code the customer typed.")
+    shipping_country = models.CharField(max_length=2, blank=True, help_text="Where the customer chose to ship.")
+    shipping_options = models.JSONField(
+        default=list, blank=True, help_text="The rates the Checkout Session offered, as they were then."
+    )
+    shipping_rate = models.ForeignKey(
+        ShippingRate, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders", editable=False
+    )
+    shipping_rate_name = models.CharField(max_length=100, blank=True)
+    shipping_rate_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    shipping_delivery_estimate = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     checkout_session_id = models.CharField(max_length=255, blank=True, db_index=True)
     checkout_url = models.URLField(max_length=2000, blank=True)
     checkout_expires_at = models.DateTimeField(null=True, blank=True)
     payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    recovery_session_id = models.CharField(
+        max_length=255,
+        blank=True,
+        db_index=True,
+        help_text="The session Stripe recovered from this order's expired one, when that one paid it.",
+    )
     paid_at = models.DateTimeField(null=True, blank=True)
     stock_released_at = models.DateTimeField(
         null=True, blank=True, help_text="When the reserved units went back to stock (cancelled orders)."
@@ -63,7 +108,10 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        permissions = [("refund_order", "Can refund orders through Stripe")]
+        permissions = [
+            ("refund_order", "Can refund orders through Stripe"),
+            ("receive_return", "Can receive returns: restock units and refund them through Stripe"),
+        ]
         indexes = [
             # The units one client or one email holds in unpaid orders (shop.limits), counted at each checkout.
             models.Index(
@@ -105,9 +153,17 @@ class OrderLine(models.Model):
     sku = models.CharField(max_length=64)
     unit_price = models.DecimalField(max_digits=10, decimal_places=2)
     quantity = models.PositiveIntegerField()
+    returned_quantity = models.PositiveIntegerField(
+        default=0, help_text="Units the customer sent back and staff received (shop.returns)."
+    )
 
     class Meta:
         ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(returned_quantity__lte=models.F("quantity")), name="shop_orderline_returned_at_most_bought"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.product_name}"
@@ -172,7 +228,7 @@ class OrderEmail(models.Model):
     the broker are down together nothing is lost, and reconciliation sends what is still unsent (issue 10)."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="emails")
-    kind = models.CharField(max_length=32, help_text="confirmation, shipped, refund")
+    kind = models.CharField(max_length=32, help_text="confirmation, shipped, refund, return")
     refund = models.OneToOneField(
         Refund,
         on_delete=models.CASCADE,
@@ -180,6 +236,14 @@ class OrderEmail(models.Model):
         blank=True,
         related_name="email",
         help_text="The refund a refund email tells of: one email per refund, however often it is recorded.",
+    )
+    order_return = models.OneToOneField(
+        "shop.OrderReturn",  # named, not imported: shop.models.returns imports this module
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="email",
+        help_text="The return a return email tells of: one email per return.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True, help_text="Empty while it is still to be sent.")
@@ -196,7 +260,12 @@ class OrderEmail(models.Model):
             models.CheckConstraint(
                 condition=Q(kind="refund", refund__isnull=False) | (~Q(kind="refund") & Q(refund__isnull=True)),
                 name="shop_email_refund_names_its_refund",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="return", order_return__isnull=False)
+                | (~Q(kind="return") & Q(order_return__isnull=True)),
+                name="shop_email_return_names_its_return",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -4,9 +4,17 @@ from decimal import Decimal
 
 import factory
 
-from shop.models import Cart, CartLine, Order, OrderLine, Product
+from shop.models import Cart, CartLine, Order, OrderLine, Product, PromotionCode, ShippingRate
 
-__all__ = ["CartFactory", "CartLineFactory", "OrderFactory", "OrderLineFactory", "ProductFactory"]
+__all__ = [
+    "CartFactory",
+    "CartLineFactory",
+    "OrderFactory",
+    "OrderLineFactory",
+    "ProductFactory",
+    "PromotionCodeFactory",
+    "ShippingRateFactory",
+]
 
 
 class ProductFactory(factory.django.DjangoModelFactory):
@@ -49,6 +57,7 @@ class OrderFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"buyer{n}@example.com")
     currency = "USD"
     total = Decimal("49.00")
+    subtotal = factory.LazyAttribute(lambda o: o.total)  # no shipping, discount or tax unless a test sets them
 
 
 class OrderLineFactory(factory.django.DjangoModelFactory):
@@ -61,3 +70,26 @@ class OrderLineFactory(factory.django.DjangoModelFactory):
     sku = factory.LazyAttribute(lambda o: o.product.sku)
     unit_price = factory.LazyAttribute(lambda o: o.product.price)
     quantity = 1
+
+
+class ShippingRateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ShippingRate
+
+    name = "Standard"
+    amount = Decimal("6.95")
+    currency = "USD"
+    countries = "US"
+    delivery_min_days = 3
+    delivery_max_days = 5
+    position = factory.Sequence(lambda n: n)
+
+
+class PromotionCodeFactory(factory.django.DjangoModelFactory):
+    """A code on our side only: sync it (shop.promotions.sync_promotion_code) to make it on the emulator."""
+
+    class Meta:
+        model = PromotionCode
+
+    code = factory.Sequence(lambda n: f"SAVE{n}")
+    percent_off = Decimal("10")
