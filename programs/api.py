@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from core.api import error_responses
 from core.errors import NotFound
-from programs import enrollments, selectors
+from programs import enrollments, selectors, signups
 from programs.models import Enrollment, Program
 from programs.validators import validate_send_hour, validate_time_zone
 
@@ -113,7 +113,7 @@ class ProgramSignupApi(APIView):
             raise NotFound("There is no free program with this name.")
         data = SignupInput(data=request.data)
         data.is_valid(raise_exception=True)
-        enrollments.signup(
+        signups.signup(
             program=program,
             email=data.validated_data["email"],
             name=data.validated_data.get("name", ""),

@@ -3,7 +3,7 @@
 Anyone can type anyone's address into the signup, so the confirmation is limited per address and
 program (issue 10: forty mails reached a stranger in two seconds): at most
 `CONFIRMATIONS_PER_DAY` in 24 hours, at least `CONFIRMATION_INTERVAL` apart. Each mail is a
-`SignupConfirmationMail` row, counted in the database while `enrollments.signup` holds the
+`SignupConfirmationMail` row, counted in the database while `signups.signup` holds the
 program's row lock, so the limit holds across processes and for requests that arrive together.
 The mail greets nobody by name: a name typed into the signup is nobody's until the link is clicked.
 """
@@ -51,7 +51,7 @@ def enrollment_from_signup_token(value: str) -> Enrollment | None:
 def claim_confirmation(*, enrollment: Enrollment, now: dt.datetime) -> SignupConfirmationMail | None:
     """Record a confirmation to send now, or None when the address had its share.
 
-    The caller holds the program's row lock (`enrollments.signup`), so two requests never
+    The caller holds the program's row lock (`signups.signup`), so two requests never
     both see room for one more.
     """
     window_start = now - CONFIRMATION_WINDOW

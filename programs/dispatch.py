@@ -144,6 +144,11 @@ def deliver(*, delivery_id: int, final_attempt: bool) -> Outcome:
             delivery.status = Delivery.Status.HELD
             delivery.save(update_fields=["status", "updated_at"])
             return Outcome.HELD
+        if enrollment.status == Enrollment.Status.STOPPED:
+            # The membership ended while this lesson was claimed: it waits, cancelled, for the member to rejoin.
+            delivery.status = Delivery.Status.CANCELLED
+            delivery.save(update_fields=["status", "updated_at"])
+            return Outcome.HELD
         if enrollment.status != Enrollment.Status.ACTIVE:
             return _skip(delivery, f"enrollment {enrollment.status}")
         delivery.attempts += 1

@@ -1,4 +1,5 @@
-"""An enrollment's life: enrolled (an order, staff, or a confirmed free signup), paused, resumed, ended.
+"""An enrollment's life: enrolled (an order, staff, a membership, or a confirmed free signup: programs.signups),
+paused, resumed, stopped and continued with a membership, ended.
 
 Every status change of an enrollment happens here, with its open deliveries changed in the
 same transaction. Where its lessons fall in time is `programs.scheduling`.
@@ -15,12 +16,18 @@ from django.utils import timezone
 from core.errors import Refusal
 from core.models import Suppression
 from core.redaction import mask_email
-from programs import confirmations, schedule, scheduling, selectors
-from programs.models import Delivery, Enrollment, Program
+from programs import schedule, scheduling, selectors
+from programs.models import LIVE_STATUSES, Delivery, Enrollment, Program
 from programs.signals import enrollment_started
 from programs.validators import validate_send_hour, validate_time_zone
 
 logger = logging.getLogger(__name__)
+
+
+RUNNING = frozenset({Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED})
+MEMBERSHIP_ENDED = (
+    "This program comes with a FoosFoot Coach membership, which has ended. Rejoin and it continues where it stopped."
+)
 
 
 class EnrollmentStateError(Refusal):
@@ -29,7 +36,7 @@ class EnrollmentStateError(Refusal):
     status_code = 409
 
 
-def _send_time_or_defaults(*, program: Program, send_hour: int | None, timezone_name: str | None) -> tuple[int, str]:
+def send_time_or_defaults(*, program: Program, send_hour: int | None, timezone_name: str | None) -> tuple[int, str]:
     """An absent hour is the program's and an absent zone the site's; a given one must be valid (ValidationError)."""
     hour = program.send_hour if send_hour is None else send_hour
     zone = timezone_name or settings.TIME_ZONE
@@ -42,7 +49,7 @@ def _cancel_open_deliveries(enrollment: Enrollment) -> None:
     enrollment.deliveries.open().update(status=Delivery.Status.CANCELLED, updated_at=timezone.now())
 
 
-def _announce_start(enrollment: Enrollment) -> None:
+def announce_start(enrollment: Enrollment) -> None:
     """`enrollment_started` once the current transaction commits (the welcome email listens)."""
     transaction.on_commit(
         functools.partial(enrollment_started.send, sender=Enrollment, enrollment_id=enrollment.pk), robust=True
@@ -64,7 +71,7 @@ def enroll(
     now: dt.datetime | None = None,
 ) -> Enrollment:
     """Enroll someone now (staff or an order); the first lesson is due at the next local send hour."""
-    hour, zone = _send_time_or_defaults(program=program, send_hour=send_hour, timezone_name=timezone_name)
+    hour, zone = send_time_or_defaults(program=program, send_hour=send_hour, timezone_name=timezone_name)
     enrollment = Enrollment.objects.create(
         program=program,
         email=email.strip(),
@@ -76,7 +83,7 @@ def enroll(
         confirmed_at=now or timezone.now(),
     )
     scheduling.schedule_deliveries(enrollment=enrollment, now=now)
-    _announce_start(enrollment)
+    announce_start(enrollment)
     return enrollment
 
 
@@ -106,7 +113,7 @@ def enroll_order(*, order, now: dt.datetime | None = None) -> list[Enrollment]:
             )
             if created:
                 scheduling.schedule_deliveries(enrollment=enrollment, now=now)
-                _announce_start(enrollment)
+                announce_start(enrollment)
                 logger.info("enrolled %s in %s (order %s)", mask_email(order.email), program.slug, order.number)
         enrollments.append(enrollment)
     return enrollments
@@ -122,70 +129,6 @@ def cancel_order_enrollments(*, order) -> int:
         _cancel_open_deliveries(enrollment)
         count += 1
     return count
-
-
-# --- free signup with double opt-in -------------------------------------------------------
-
-
-@transaction.atomic
-def signup(
-    *,
-    program: Program,
-    email: str,
-    name: str = "",
-    timezone_name: str | None = None,
-    send_hour: int | None = None,
-    now: dt.datetime | None = None,
-) -> Enrollment:
-    """Record a pending free signup and mail the confirmation link. Nothing else is sent until it is clicked.
-
-    Asking again while pending re-sends the link, within the limits of `programs.confirmations`;
-    asking while enrolled changes nothing (and the answer does not tell a stranger which it was).
-    """
-    hour, zone = _send_time_or_defaults(program=program, send_hour=send_hour, timezone_name=timezone_name)
-    email = email.strip()
-    # One signup of a program at a time: two requests for one address neither both enroll nor
-    # both find room for one more confirmation. NO KEY: enrollments referencing it still insert.
-    Program.objects.select_for_update(no_key=True).filter(pk=program.pk).values_list("pk", flat=True).first()
-    enrollment = (
-        Enrollment.objects.select_for_update()
-        .filter(program=program, email__iexact=email)
-        .live()
-        .order_by("pk")
-        .first()
-    )
-    if enrollment is None:
-        enrollment = Enrollment.objects.create(
-            program=program,
-            email=email,
-            name=name,
-            origin=Enrollment.Origin.SIGNUP,
-            timezone=zone,
-            send_hour=hour,
-            status=Enrollment.Status.PENDING_CONFIRMATION,
-        )
-    elif enrollment.status != Enrollment.Status.PENDING_CONFIRMATION:
-        return enrollment
-    claim = confirmations.claim_confirmation(enrollment=enrollment, now=now or timezone.now())
-    if claim is not None:
-        transaction.on_commit(
-            functools.partial(confirmations.send_confirmation, enrollment_id=enrollment.pk, claim_id=claim.pk)
-        )
-    return enrollment
-
-
-@transaction.atomic
-def confirm_signup(*, enrollment: Enrollment, now: dt.datetime | None = None) -> Enrollment:
-    """The link was clicked: start the program (once; a second click changes nothing)."""
-    enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
-    if enrollment.status != Enrollment.Status.PENDING_CONFIRMATION:
-        return enrollment
-    enrollment.status = Enrollment.Status.ACTIVE
-    enrollment.confirmed_at = now or timezone.now()
-    enrollment.save(update_fields=["status", "confirmed_at", "updated_at"])
-    scheduling.schedule_deliveries(enrollment=enrollment, now=now)
-    _announce_start(enrollment)
-    return enrollment
 
 
 # --- pause, resume, send time, unsubscribe, cancel ------------------------------------------
@@ -222,6 +165,8 @@ def resume(*, enrollment: Enrollment, now: dt.datetime | None = None) -> Enrollm
     if enrollment.status != Enrollment.Status.PAUSED:
         if enrollment.status == Enrollment.Status.ACTIVE:
             raise EnrollmentStateError("not_paused", "This program is not paused.")
+        if enrollment.status == Enrollment.Status.STOPPED:
+            raise EnrollmentStateError("membership_ended", MEMBERSHIP_ENDED)
         raise EnrollmentStateError(
             "not_paused", f"This program is {enrollment.get_status_display().lower()}; it cannot be resumed."
         )
@@ -288,23 +233,102 @@ def rejoin(*, enrollment: Enrollment, now: dt.datetime | None = None) -> Enrollm
             "This program cannot be taken up again here: it has ended, or it was not one you bought. "
             "Write to us and we will sort it out.",
         )
-    enrollment.status = Enrollment.Status.ACTIVE
-    enrollment.anchor_date = schedule.first_start_date(enrollment.timezone, enrollment.send_hour, now)
-    enrollment.anchor_day = first.step.day
-    enrollment.paused_at = None
-    enrollment.save(update_fields=["status", "anchor_date", "anchor_day", "paused_at", "updated_at"])
-    unsent = enrollment.deliveries.filter(status=Delivery.Status.CANCELLED)
-    scheduling.reschedule_deliveries(enrollment=enrollment, deliveries=unsent, new_status=Delivery.Status.SCHEDULED)
-    scheduling.schedule_missing_steps(enrollment=enrollment, from_day=first.step.day)
+    _continue_from(enrollment, first_day=first.step.day, now=now)
     logger.info("enrollment %s rejoined %s", enrollment.pk, enrollment.program.slug)
     return enrollment
+
+
+def _continue_from(enrollment: Enrollment, *, first_day: int, now: dt.datetime) -> None:
+    """Running again (locked by the caller): the lesson of `first_day` at the next send hour, the cancelled and
+    missing ones after it on the following send days."""
+    enrollment.status = Enrollment.Status.ACTIVE
+    enrollment.anchor_date = schedule.first_start_date(enrollment.timezone, enrollment.send_hour, now)
+    enrollment.anchor_day = first_day
+    enrollment.paused_at = None
+    enrollment.save(update_fields=["status", "anchor_date", "anchor_day", "paused_at", "updated_at"])
+    unsent = enrollment.deliveries.filter(status=Delivery.Status.CANCELLED, step__day__gte=first_day)
+    scheduling.reschedule_deliveries(enrollment=enrollment, deliveries=unsent, new_status=Delivery.Status.SCHEDULED)
+    scheduling.schedule_missing_steps(enrollment=enrollment, from_day=first_day)
+
+
+# --- a member's programs follow the membership (programs.memberships decides which) ---------
+
+
+def stop_for_membership(*, enrollment: Enrollment) -> bool:
+    """No membership grants it now: a running member enrollment (locked by the caller) stops where it is, its
+    unsent lessons cancelled and the sent ones kept. Anything else is left as it is; True when it stopped."""
+    if enrollment.origin != Enrollment.Origin.MEMBER or enrollment.status not in RUNNING:
+        return False
+    enrollment.status = Enrollment.Status.STOPPED
+    enrollment.paused_at = None
+    enrollment.save(update_fields=["status", "paused_at", "updated_at"])
+    _cancel_open_deliveries(enrollment)
+    return True
+
+
+def continue_for_membership(*, enrollment: Enrollment, now: dt.datetime | None = None) -> bool:
+    """A membership grants it again: a stopped member enrollment (locked by the caller) continues with its first
+    lesson not sent, at the next send hour (not from lesson 1); completed when nothing is left. True when it
+    changed."""
+    if enrollment.status != Enrollment.Status.STOPPED:
+        return False
+    first_day = selectors.first_unsent_day(enrollment)
+    if first_day is None:
+        enrollment.status = Enrollment.Status.COMPLETED
+        enrollment.save(update_fields=["status", "updated_at"])
+        return True
+    _continue_from(enrollment, first_day=first_day, now=now or timezone.now())
+    return True
+
+
+@transaction.atomic
+def stop_member_enrollments(queryset) -> int:
+    """The bulk form of `stop_for_membership` (a plan that stops granting a program): the running member
+    enrollments in `queryset` stop, their unsent lessons cancelled; three queries in all."""
+    now = timezone.now()
+    running = queryset.filter(origin=Enrollment.Origin.MEMBER, status__in=RUNNING)
+    ids = list(running.select_for_update().values_list("pk", flat=True))
+    Delivery.objects.open().filter(enrollment_id__in=ids).update(status=Delivery.Status.CANCELLED, updated_at=now)
+    return Enrollment.objects.filter(pk__in=ids).update(
+        status=Enrollment.Status.STOPPED, paused_at=None, updated_at=now
+    )
+
+
+def enroll_members(*, program: Program, emails: list[str], profiles: dict, now: dt.datetime) -> list[Enrollment]:
+    """The bulk form of `enroll` for members (a plan that starts granting a program), in a constant number of
+    queries: `profiles` maps an upper-cased address to its (time zone, name). An address enrolled in the program
+    meanwhile is skipped (one member enrollment per program and address). Returns the new enrollments."""
+    rows = []
+    for email in emails:
+        zone, name = profiles.get(email.upper(), (settings.TIME_ZONE, ""))
+        zone = zone if schedule.is_valid_timezone(zone) else settings.TIME_ZONE
+        rows.append(
+            Enrollment(
+                program=program,
+                email=email,
+                name=name,
+                origin=Enrollment.Origin.MEMBER,
+                timezone=zone,
+                send_hour=program.send_hour,
+                status=Enrollment.Status.ACTIVE,
+                confirmed_at=now,
+                anchor_date=schedule.first_start_date(zone, program.send_hour, now),
+                anchor_day=0,
+            )
+        )
+    Enrollment.objects.bulk_create(rows, ignore_conflicts=True)  # the ids are not returned then: read them back
+    created = list(Enrollment.objects.filter(token__in=[row.token for row in rows]))
+    scheduling.schedule_new_enrollments(program=program, enrollments=created)
+    for enrollment in created:
+        announce_start(enrollment)
+    return created
 
 
 @transaction.atomic
 def cancel(*, enrollment: Enrollment) -> Enrollment:
     """Staff stop it; an enrollment that has ended already stays as it is."""
     enrollment = _locked(enrollment)
-    if enrollment.is_live:
+    if enrollment.is_live or enrollment.status == Enrollment.Status.STOPPED:
         enrollment.status = Enrollment.Status.CANCELLED
         enrollment.save(update_fields=["status", "updated_at"])
         _cancel_open_deliveries(enrollment)
@@ -343,7 +367,8 @@ def end_enrollments_of_suppressed(*, email: str, reason: str) -> None:
         Suppression.Reason.COMPLAINT: Enrollment.Status.UNSUBSCRIBED,
     }.get(reason)
     if end_status:
-        for enrollment in Enrollment.objects.select_for_update().filter(email__iexact=email).live():
+        ended = [*LIVE_STATUSES, Enrollment.Status.STOPPED]  # a stopped member's program must not come back
+        for enrollment in Enrollment.objects.select_for_update().filter(email__iexact=email, status__in=ended):
             enrollment.status = end_status
             enrollment.save(update_fields=["status", "updated_at"])
             _cancel_open_deliveries(enrollment)

@@ -57,6 +57,14 @@ class Program(models.Model):
         related_name="granted_programs",
         help_text="Buying any of these products enrolls the buyer.",
     )
+    plans = models.ManyToManyField(
+        "billing.Plan",
+        verbose_name="membership plans that grant it",
+        blank=True,
+        related_name="granted_programs",
+        help_text="Members of any of these plans get it while their membership gives access (trialing, active or "
+        "past due); it stops where they are when the membership ends and continues from there if they rejoin.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ProgramQuerySet.as_manager()
@@ -122,10 +130,14 @@ class Enrollment(models.Model):
         UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
         CANCELLED = "cancelled", "Cancelled"
         BOUNCED = "bounced", "Bounced"
+        # A member's program whose membership no longer grants it: unsent lessons cancelled, progress kept;
+        # it continues from the next unsent lesson when a membership grants it again (programs.memberships).
+        STOPPED = "stopped", "Stopped (membership ended)"
 
     class Origin(models.TextChoices):
         ORDER = "order", "Order"
         SIGNUP = "signup", "Free signup"
+        MEMBER = "member", "Membership"
         STAFF = "staff", "Staff"
 
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="enrollments")
@@ -172,6 +184,13 @@ class Enrollment(models.Model):
         constraints = [
             # A paid order enrolls once per program, however often it is announced.
             models.UniqueConstraint(fields=["order", "program"], name="enrollment_once_per_order_program"),
+            # A member gets each program once, whichever plans grant it and however often they leave and rejoin.
+            models.UniqueConstraint(
+                Upper("email"),
+                "program",
+                condition=Q(origin="member"),
+                name="enrollment_once_per_member_program",
+            ),
         ]
         # Lookups by address are case-insensitive (`email__iexact` is UPPER(email) = UPPER(…)).
         indexes = [models.Index(Upper("email"), name="enrollment_email_upper")]

@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from programs import schedule
-from programs.models import Delivery, Enrollment, Step
+from programs.models import Delivery, Enrollment, Program, Step
 
 STEP_BATCH_SIZE = 1000
 # Up to this many running enrollments the pass runs in the request that saved the lesson
@@ -47,6 +47,28 @@ def schedule_deliveries(*, enrollment: Enrollment, now: dt.datetime | None = Non
     return len(rows)
 
 
+def schedule_new_enrollments(*, program: Program, enrollments: list[Enrollment]) -> int:
+    """`schedule_deliveries` for many new enrollments of one program, anchored already (lesson 0 on their
+    `anchor_date`): two queries, whatever their number; due times computed once per anchor, hour and zone."""
+    steps = list(program.steps.values_list("pk", "day"))
+    weekdays, dues, rows = program.weekdays, {}, []
+    for enrollment in enrollments:
+        for step_id, day in steps:
+            key = (enrollment.anchor_date, enrollment.send_hour, enrollment.timezone, day)
+            if key not in dues:
+                dues[key] = schedule.due_at(
+                    anchor_date=enrollment.anchor_date,
+                    anchor_day=0,
+                    step_day=day,
+                    hour=enrollment.send_hour,
+                    zone_name=enrollment.timezone,
+                    weekdays=weekdays,
+                )
+            rows.append(Delivery(enrollment_id=enrollment.pk, step_id=step_id, due_at=dues[key]))
+    Delivery.objects.bulk_create(rows, batch_size=STEP_BATCH_SIZE * 5, ignore_conflicts=True)
+    return len(rows)
+
+
 def schedule_missing_steps(*, enrollment: Enrollment, from_day: int) -> int:
     """Deliveries for the program's lessons from `from_day` on that the enrollment has none of (lessons staff added
     while it was not running), due by its current anchor."""
@@ -60,12 +82,11 @@ def schedule_missing_steps(*, enrollment: Enrollment, from_day: int) -> int:
 def reschedule_deliveries(
     *, enrollment: Enrollment, deliveries: "QuerySet[Delivery]", new_status: str | None = None
 ) -> None:
-    """Put these deliveries of the enrollment at the due times of its current anchor, hour and zone."""
-    for delivery in deliveries.select_related("step"):
-        delivery.due_at = _due(enrollment, delivery.step.day)
-        if new_status:
-            delivery.status = new_status
-        delivery.save(update_fields=["due_at", "status", "updated_at"])
+    """Put these deliveries of the enrollment at the due times of its current anchor, hour and zone (and give them
+    `new_status`): two queries, however many lessons."""
+    rows = [(pk, _due(enrollment, day)) for pk, day in deliveries.values_list("pk", "step__day")]
+    if rows:
+        _move_deliveries(rows, now=timezone.now(), status=new_status)
 
 
 def advance_anchor(*, enrollment: Enrollment, now: dt.datetime, unsent: "QuerySet[Delivery]") -> None:
@@ -175,18 +196,20 @@ def _schedule_step_batch(*, step: Step, batch: list[tuple], now: dt.datetime, du
     counts["dropped"] += len(drop)
 
 
-def _move_deliveries(rows: list[tuple[int, dt.datetime]], *, now: dt.datetime) -> None:
-    """New due times for (delivery id, due) pairs in one statement (bulk_update's CASE is quadratic)."""
+def _move_deliveries(rows: list[tuple[int, dt.datetime]], *, now: dt.datetime, status: str | None = None) -> None:
+    """New due times (and `status`) for (delivery id, due) pairs in one statement (bulk_update's CASE is
+    quadratic)."""
     if connection.vendor != "postgresql":
-        moved = [Delivery(pk=pk, due_at=due, updated_at=now) for pk, due in rows]
-        Delivery.objects.bulk_update(moved, ["due_at", "updated_at"])
+        moved = [Delivery(pk=pk, due_at=due, updated_at=now, status=status) for pk, due in rows]
+        Delivery.objects.bulk_update(moved, ["due_at", "updated_at", *(["status"] if status else [])])
         return
     table = Delivery._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} AS d SET due_at = v.due_at, updated_at = %s "  # noqa: S608 - the table name is ours
+            f"UPDATE {table} AS d SET due_at = v.due_at, updated_at = %s, "  # noqa: S608 - the table name is ours
+            "status = COALESCE(%s::varchar, d.status) "
             "FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, due_at) WHERE d.id = v.id",
-            [now, [pk for pk, _ in rows], [due for _, due in rows]],
+            [now, status, [pk for pk, _ in rows], [due for _, due in rows]],
         )
 
 

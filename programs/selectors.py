@@ -8,7 +8,9 @@ from django.conf import settings
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q
 from django.utils import dateformat, timezone
 
+from billing.models import Subscription
 from core.mail import MailKind, may_mail
+from core.suppression import normalize_email
 from programs import schedule
 from programs.models import Delivery, Enrollment, Program, Step
 
@@ -87,12 +89,31 @@ def rejoin_offer(enrollment: Enrollment, *, now: dt.datetime | None = None) -> D
     """
     if enrollment.status != Enrollment.Status.UNSUBSCRIBED or enrollment.origin not in REJOINABLE_ORIGINS:
         return None
+    if enrollment.origin == Enrollment.Origin.MEMBER and not is_granted_to_member(enrollment):
+        return None  # the membership that granted it has ended: rejoining the membership continues it
     last_due = enrollment.deliveries.aggregate(last=Max("due_at"))["last"]
     if last_due is None or last_due <= (now or timezone.now()):
         return None
     first = enrollment.deliveries.filter(status=Delivery.Status.CANCELLED).select_related("step").order_by("step__day")
     offer = first.first()
     return offer if offer is not None and may_mail(enrollment.email, MailKind.LESSON) else None
+
+
+def first_unsent_day(enrollment: Enrollment) -> int | None:
+    """Where a stopped program continues: the order of the first lesson after the last one it had (sent, or
+    failed, skipped or under way: anything but cancelled); None when there is none."""
+    had = enrollment.deliveries.exclude(status=Delivery.Status.CANCELLED).aggregate(last=Max("step__day"))["last"]
+    later = Step.objects.filter(program_id=enrollment.program_id, day__gt=-1 if had is None else had)
+    return later.aggregate(first=Min("day"))["first"]
+
+
+def is_granted_to_member(enrollment: Enrollment) -> bool:
+    """Whether a membership of the enrollment's address that gives access now grants its program."""
+    return Subscription.objects.filter(
+        email=normalize_email(enrollment.email),
+        status__in=Subscription.ACCESS_STATUSES,
+        plan__granted_programs=enrollment.program_id,
+    ).exists()
 
 
 # --- free programs, and programs that come with a product ----------------------------------

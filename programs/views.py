@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 from rest_framework.throttling import ScopedRateThrottle
 
 from core.redaction import mask_email
-from programs import confirmations, enrollments, selectors
+from programs import confirmations, enrollments, selectors, signups
 from programs.forms import JoinForm, SendTimeForm
 from programs.models import Enrollment
 
@@ -39,6 +39,9 @@ def _manage_page(request, enrollment: Enrollment, *, status: int = 200, **extra)
         "rejoin_from": selectors.rejoin_offer(enrollment),
         "hours": range(24),
         "can_change_time": enrollment.is_live,
+        "continues_with": selectors.first_unsent_day(enrollment)
+        if enrollment.status == Enrollment.Status.STOPPED
+        else None,
         **extra,
     }
     return render(request, "programs/manage.html", context, status=status)
@@ -118,7 +121,7 @@ def confirm(request, signed):
             request, 409, "Nothing to confirm", f"These lessons are {enrollment.get_status_display().lower()}."
         )
     if request.method == "POST":
-        enrollment = enrollments.confirm_signup(enrollment=enrollment)
+        enrollment = signups.confirm_signup(enrollment=enrollment)
     done = enrollment.status == Enrollment.Status.ACTIVE
     return render(
         request,
@@ -174,7 +177,7 @@ def join(request, slug):
         return response
     if not form.is_valid():
         return render(request, "programs/join.html", context, status=400)
-    enrollments.signup(
+    signups.signup(
         program=program,
         email=form.cleaned_data["email"],
         name=form.cleaned_data["name"],

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 import programs
 from core.suppression import suppress
-from programs import enrollments
+from programs import signups
 from programs.models import Enrollment
 from tests.factories import program_with_steps
 
@@ -137,7 +137,7 @@ def test_issue10_item5_concurrent_signups_send_one_confirmation(mailbox):
     def signup_at_once():
         try:
             barrier.wait(timeout=10)
-            enrollments.signup(program=program, email=VICTIM, name=ATTACKER_NAME)
+            signups.signup(program=program, email=VICTIM, name=ATTACKER_NAME)
         except Exception as error:  # noqa: BLE001 - reported below, the thread must not die silently
             errors.append(error)
         finally:

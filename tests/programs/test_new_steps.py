@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.suppression import suppress
-from programs import dispatch, enrollments, scheduling
+from programs import dispatch, enrollments, scheduling, signups
 from programs.models import Delivery, Enrollment, Step
 from tests.factories import StepFactory, program_with_steps
 from tests.programs.conftest import utc
@@ -82,7 +82,7 @@ def test_an_added_step_skips_finished_stopped_and_unconfirmed_enrollments(send_n
     cancelled = enrollments.cancel(enrollment=_enroll(program, "cancel@example.com", now=FUTURE_MONDAY))
     bounced = _enroll(program, "bounce@example.com", now=FUTURE_MONDAY)
     suppress(email=bounced.email, reason="hard_bounce")
-    pending = enrollments.signup(program=program, email="pending@example.com")
+    pending = signups.signup(program=program, email="pending@example.com")
     active = _enroll(program, "active@example.com", now=FUTURE_MONDAY)
 
     step = StepFactory(program=program, day=1)
@@ -94,7 +94,7 @@ def test_an_added_step_skips_finished_stopped_and_unconfirmed_enrollments(send_n
         enrollment.refresh_from_db()
         assert enrollment.status != Enrollment.Status.ACTIVE
     # The unconfirmed signup gets the new lesson with the others once it confirms.
-    enrollments.confirm_signup(enrollment=pending, now=FUTURE_MONDAY)
+    signups.confirm_signup(enrollment=pending, now=FUTURE_MONDAY)
     assert pending.deliveries.filter(step=step).count() == 1
 
 

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from programs import enrollments
+from programs import enrollments, signups
 from programs.forms import SendTimeForm
 from programs.models import Enrollment
 from programs.validators import SEND_HOUR_MESSAGE, TIME_ZONE_MESSAGE, validate_send_hour, validate_time_zone
@@ -55,7 +55,7 @@ def test_the_services_refuse_what_the_forms_refuse_and_fill_in_what_is_absent(se
     with pytest.raises(ValidationError):
         enrollments.enroll(program=program, email="a@example.com", origin="staff", timezone_name="Moon/Base")
     with pytest.raises(ValidationError):
-        enrollments.signup(program=program, email="a@example.com", send_hour=24)
+        signups.signup(program=program, email="a@example.com", send_hour=24)
     assert not Enrollment.objects.exists()
     enrollment = enrollments.enroll(program=program, email="a@example.com", origin="staff", now=utc(2026, 5, 4))
     assert (enrollment.send_hour, enrollment.timezone) == (9, settings.TIME_ZONE)  # the program's, the site's
