@@ -31,7 +31,27 @@ class ProgramForm(forms.ModelForm):
 
     class Meta:
         model = Program
-        fields = ["name", "slug", "description", "is_active", "is_public", "send_hour", "send_weekdays", "granted_by"]
+        fields = [
+            "name",
+            "slug",
+            "description",
+            "is_active",
+            "is_public",
+            "send_hour",
+            "send_weekdays",
+            "granted_by",
+            "plans",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("granted_by") and cleaned.get("plans"):
+            # A buyer who is also a member would be enrolled twice (once per reason) and get every lesson twice.
+            raise forms.ValidationError(
+                "A program comes either with products or with membership plans, not both: a buyer who is also "
+                "a member would get every lesson twice. Make a separate program for members."
+            )
+        return cleaned
 
 
 _URL_HTTPS = {models.URLField: {"assume_scheme": "https"}}
@@ -51,7 +71,7 @@ class ProgramAdmin(admin.ModelAdmin):
     list_filter = ["is_active", "is_public"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    filter_horizontal = ["granted_by"]
+    filter_horizontal = ["granted_by", "plans"]
     readonly_fields = ["lessons_table"]
 
     class Media:

@@ -1,4 +1,4 @@
-"""What programs does when the shop or the mail provider announces something.
+"""What programs does when the shop, billing or the mail provider announces something.
 
 Bodies stay one call long: the work is in programs.enrollments and programs.scheduling.
 """
@@ -6,13 +6,14 @@ Bodies stay one call long: the work is in programs.enrollments and programs.sche
 import logging
 
 from anymail.signals import tracking
-from django.db.models.signals import post_save, pre_delete
+from django.db.models.signals import m2m_changed, post_save, pre_delete
 from django.dispatch import receiver
 
+from billing.signals import membership_ended, membership_started
 from core.models import Suppression
 from core.suppression import address_suppressed, suppress
-from programs import enrollments, scheduling, tasks
-from programs.models import Step
+from programs import enrollments, memberships, scheduling, tasks
+from programs.models import Program, Step
 from programs.signals import enrollment_started
 from shop.signals import order_paid, order_refunded
 
@@ -32,6 +33,23 @@ def welcome_started_enrollment(sender, enrollment_id, **kwargs):
 @receiver(order_refunded, dispatch_uid="programs.cancel_refunded_order")
 def cancel_refunded_order(sender, order, **kwargs):
     enrollments.cancel_order_enrollments(order=order)
+
+
+@receiver(membership_started, dispatch_uid="programs.start_member_programs")
+def start_member_programs(sender, email, subscription, **kwargs):
+    memberships.sync_member(email=email)
+
+
+@receiver(membership_ended, dispatch_uid="programs.stop_member_programs")
+def stop_member_programs(sender, email, subscription, **kwargs):
+    memberships.sync_member(email=email)
+
+
+@receiver(m2m_changed, sender=Program.plans.through, dispatch_uid="programs.follow_granting_plans")
+def follow_granting_plans(sender, instance, action, reverse, pk_set, **kwargs):
+    memberships.plans_changed(
+        instance=instance, action=action, reverse=reverse, pk_set=pk_set, sync_later=tasks.sync_program_members.delay
+    )
 
 
 # anymail's normalised event types that mean "stop mailing this address".

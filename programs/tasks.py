@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from celery import shared_task
 
-from programs import dispatch, scheduling, welcome
+from programs import dispatch, memberships, scheduling, welcome
 from programs.models import Step
 
 logger = logging.getLogger(__name__)
@@ -50,6 +50,13 @@ def schedule_step(step_id: int) -> str:
     if step is None:  # deleted before the worker got to it
         return "gone"
     return str(scheduling.schedule_step_for_enrollments(step=step))
+
+
+@shared_task(name="programs.sync_program_members", ignore_result=True, acks_late=True)
+def sync_program_members(program_id: int) -> str:
+    """A plan that starts (or stops) granting a program with many members: their enrollments follow, in batches;
+    idempotent (it reads which plans grant the program now), so a redelivery is safe."""
+    return str(memberships.sync_program_members(program_id=program_id))
 
 
 @shared_task(

@@ -1,4 +1,5 @@
-"""The welcome email: once per enrollment, when a paid order's program starts or a free signup is confirmed.
+"""The welcome email: once per enrollment, when a paid order's or a membership's program starts or a free signup
+is confirmed.
 
 It says which program this is, what to expect, when the first lesson arrives on the customer's own
 clock, and where to change that. Queued on the worker after the enrollment commits
@@ -39,6 +40,7 @@ def welcome_context(enrollment: Enrollment) -> dict:
         "first_lesson": first.step if first else None,
         "first_lesson_at": selectors.local_label(enrollment, first.due_at, long=True) if first else "",
         "reason": lessons.origin_reason(enrollment.origin),
+        "with_membership": enrollment.origin == Enrollment.Origin.MEMBER,
         "manage_url": lessons.manage_url(enrollment),
         "unsubscribe_url": lessons.unsubscribe_url(enrollment),
     }

@@ -1,10 +1,15 @@
 import datetime as dt
+import random
+from decimal import Decimal
 
 import pytest
 
-from programs import dispatch
+from billing.models import Plan
+from programs import dispatch, tasks, welcome
+from programs.models import Delivery, Enrollment
 from shop.models import Order
 from shop.signals import order_paid
+from tests.billing.conftest import StripeEvents, post_event
 from tests.factories import OrderFactory, OrderLineFactory, ProductFactory, program_with_steps
 
 
@@ -63,3 +68,75 @@ def _fresh_throttle_counts():
     cache.clear()
     yield
     cache.clear()
+
+
+# --- memberships (issue 13): plans, premium programs, Stripe events through /stripe/webhook/ ----------------
+
+
+@pytest.fixture
+def monthly(db):
+    return Plan.objects.create(
+        name="FoosFoot Coach, monthly", slug="coach-monthly", price=Decimal("9.00"), interval=Plan.Interval.MONTH
+    )
+
+
+@pytest.fixture
+def yearly(db):
+    return Plan.objects.create(
+        name="FoosFoot Coach, yearly", slug="coach-yearly", price=Decimal("90.00"), interval=Plan.Interval.YEAR
+    )
+
+
+@pytest.fixture
+def premium(monthly, yearly):
+    """Two premium programs, both granted by both plans: "Balance" (6 daily lessons), "Runners" (3)."""
+    balance = program_with_steps(6, name="Balance", slug="balance", send_hour=8)
+    runners = program_with_steps(3, name="Runners", slug="runners", send_hour=7)
+    for program in (balance, runners):
+        program.plans.add(monthly, yearly)
+    return balance, runners
+
+
+@pytest.fixture
+def welcomes_inline(monkeypatch):
+    """The welcome email sent at once, here (the worker's job), into Django's outbox."""
+    monkeypatch.setattr(tasks, "queue_welcome", lambda pk: welcome.send_welcome(enrollment_id=pk))
+
+
+@pytest.fixture
+def stripe_events(stripe_api):
+    return StripeEvents(stripe_api)
+
+
+@pytest.fixture
+def deliver(client, stripe_api, django_capture_on_commit_callbacks):
+    """deliver(events, shuffle_seed=None, duplicate=False): each signed event POSTed to /stripe/webhook/, with
+    what its transaction left for after the commit (billing's announcements, programs' welcome) run."""
+
+    def send(events, *, shuffle_seed=None, duplicate=False):
+        order = [event for event in events for _ in range(2 if duplicate else 1)]
+        if shuffle_seed is not None:
+            random.Random(shuffle_seed).shuffle(order)
+        for event in order:
+            with django_capture_on_commit_callbacks(execute=True):
+                response = post_event(client, stripe_api, event)
+            assert response.status_code == 200, (event["type"], response.content)
+
+    return send
+
+
+def member_enrollments(email: str = "dana@example.com") -> list[Enrollment]:
+    return list(
+        Enrollment.objects.filter(email__iexact=email, origin=Enrollment.Origin.MEMBER).order_by("program__slug")
+    )
+
+
+def statuses(email: str = "dana@example.com") -> dict[str, str]:
+    """Program slug → status of the address's member enrollments."""
+    return {enrollment.program.slug: enrollment.status for enrollment in member_enrollments(email)}
+
+
+def sent_days(enrollment: Enrollment) -> list[int]:
+    """The lessons (their order) the enrollment was sent, in order."""
+    sent = enrollment.deliveries.filter(status=Delivery.Status.SENT)
+    return list(sent.order_by("step__day").values_list("step__day", flat=True))
