@@ -1,12 +1,15 @@
 """Demo data for `manage.py seed_demo`; running it twice changes nothing.
 
-Two programs: "FoosFoot Foundations" (four weeks, a lesson a day, granted by every
-product with a FoosFoot in it: the FoosFoot and the two-pack) and a free seven-day
-starter anyone can join.
+"FoosFoot Foundations" (four weeks, a lesson a day, granted by every product with a
+FoosFoot in it: the FoosFoot and the two-pack), a free seven-day starter anyone can join,
+and two programs for FoosFoot Coach members, granted by both of its plans: "Balance and
+stability" (four weeks) and "Runner's feet" (three weeks), two lessons a week.
 """
 
 from django.db.models import Q
 
+from billing.demo import PLANS as COACH_PLANS
+from billing.models import Plan
 from programs.models import Program, Step
 from shop.models import Product
 
@@ -99,6 +102,45 @@ STARTER = [
 ]  # fmt: skip
 
 
+# Premium programs, granted by both FoosFoot Coach plans (issue 13): two short lessons a week.
+BALANCE_SLUG = "balance-and-stability"
+RUNNERS_SLUG = "runners-feet"
+
+BALANCE = [
+    ("Balance 1: the foot is your base", "Each foot holds 26 bones, 33 joints and more than a hundred muscles, tendons and ligaments, and together they keep you upright. Balance starts with how well they react.",
+     ["Stand near a wall, feet hip-width apart, and shift your weight slowly heel to toe for one minute.", "2 rounds of 10 slow points and 10 pulls on the FoosFoot.", "One-foot stand, 20 seconds each side, a hand on the wall."]),
+    ("Balance 2: quiet feet", "Good balance looks still from outside while the small muscles under the arch work constantly. Today you feel them doing it.",
+     ["One-foot stand, 30 seconds each side: notice the toes gripping and letting go.", "Toe spreads, 10 times.", "2 rounds of 10 points and 10 pulls with a 2-second hold."]),
+    ("Balance 3: eyes lead, feet follow", "The feet answer what the eyes and the inner ear report. Turning the head asks them to correct more.",
+     ["One-foot stand, turning your head slowly left and right, 20 seconds each side.", "Heel-to-toe walk along a line for two minutes.", "Calf stretch against a wall, 30 seconds each leg."]),
+    ("Balance 4: the deep stabilisers", "Pointing and pulling the foot against the FoosFoot trains the deep stabilisers that steady the ankle on uneven ground.",
+     ["3 rounds of 12 points and 12 pulls, slow on the way back.", "One-foot stand on the weaker side first, 30 seconds each side."]),
+    ("Balance 5: rise and hold", "Rising onto the toes on one leg asks the calf and the foot to share the load.",
+     ["Hold a wall and rise onto the toes of one foot, 8 times per side, 2 seconds at the top.", "2 rounds of 10 points and 10 pulls.", "Arch roll over a ball, 45 seconds per foot."]),
+    ("Balance 6: softer ground", "A rug or a folded towel moves under you, so the feet correct more. Stay indoors, near support.",
+     ["One-foot stand on a folded towel, 20 seconds each side, twice.", "Barefoot walk on a rug, then a hard floor, a minute each.", "Ankle circles, 30 seconds each way."]),
+    ("Balance 7: reach", "Reaching while standing on one foot moves your centre of mass, and the foot has to follow it.",
+     ["On one foot, reach the other foot forward, to the side and back, 5 times each, both sides.", "2 rounds of 12 points and 12 pulls."]),
+    ("Balance 8: four weeks steadier", "People who train their feet daily often notice steadier balance within two to four weeks. Keep a few minutes of this in your week.",
+     ["Your favourite balance drill from this month, twice.", "1 round of 12 points and 12 pulls.", "Compare your one-foot stand with the first lesson."]),
+]  # fmt: skip
+
+RUNNERS = [
+    ("Runner's feet 1: strong before long", "Running lands several times your weight on each foot, thousands of times an hour. Feet that absorb it spare your knees, hips and back.",
+     ["3 rounds of 12 points and 12 pulls on the FoosFoot.", "Toe spreads, 10 times.", "Calf stretch against a wall, 30 seconds each leg."]),
+    ("Runner's feet 2: the Achilles likes it slow", "Achilles trouble is often made worse by stiff ankles and weak calves. Slow lowering builds the tendon's tolerance.",
+     ["10 points: quick down, 5 seconds back up. Twice.", "Single-leg heel raise on a step, lowering slowly, 8 per side (skip it if the tendon is sore).", "Ankle circles, 30 seconds each way."]),
+    ("Runner's feet 3: look after the arch", "Heel pain under the arch is tied to weak foot muscles and poor shock absorption, not only to tight tissue.",
+     ["Arch roll over a ball, 1 minute per foot.", "Seated arch lift without curling the toes, 12 times.", "2 rounds of 12 points and 12 pulls."]),
+    ("Runner's feet 4: when feet roll in", "Feet that roll in too far turn the legs inward and tilt the pelvis. A stronger arch and big toe resist the roll.",
+     ["Big-toe press into the floor, 10 holds of 3 seconds.", "One-foot stand, 30 seconds each side, arch lifted.", "2 rounds of 12 points and 12 pulls."]),
+    ("Runner's feet 5: room for the toes", "Tight toe boxes crowd the forefoot and load it unevenly. Running shoes should let the toes spread and the ankle move.",
+     ["Check your running shoes: can you spread your toes in them?", "Toe spreads and big-toe lifts, 10 each.", "Barefoot walk indoors for two minutes."]),
+    ("Runner's feet 6: the routine to keep", "Three weeks in. Five minutes before or after a run keeps what you built.",
+     ["Toe spreads ×10.", "2 rounds of 12 points and 12 pulls.", "Single-leg heel raises, 8 per side.", "Calf stretch, 30 seconds each leg."]),
+]  # fmt: skip
+
+
 def _body(why: str, drills: list[str]) -> str:
     lines = [why, "", "**Today's five minutes**", ""]
     lines += [f"{number}. {drill}" for number, drill in enumerate(drills, start=1)]
@@ -137,6 +179,7 @@ def seed_demo() -> list[str]:
     for product in with_foosfoot.exclude(granted_programs=foundations).order_by("pk"):
         foundations.granted_by.add(product)
         created.append(f"{product.name} grants {foundations.name}")
+    created += _seed_premium()
     _, starter_created = _ensure_program(
         slug=STARTER_SLUG,
         defaults={
@@ -148,3 +191,36 @@ def seed_demo() -> list[str]:
         lessons=STARTER,
     )
     return created + starter_created
+
+
+def _seed_premium() -> list[str]:
+    """The members' programs, granted by both FoosFoot Coach plans (billing's demo runs before this one)."""
+    balance, created = _ensure_program(
+        slug=BALANCE_SLUG,
+        defaults={
+            "name": "Balance and stability",
+            "description": "Four weeks, two short lessons a week: steadier feet and ankles, one-foot stands, reaches "
+            "and the FoosFoot's points and pulls. For FoosFoot Coach members.",
+            "send_hour": 8,
+            "send_weekdays": [0, 3],
+        },
+        lessons=BALANCE,
+    )
+    runners, runners_created = _ensure_program(
+        slug=RUNNERS_SLUG,
+        defaults={
+            "name": "Runner's feet",
+            "description": "Three weeks, two short lessons a week: the Achilles, the arch, feet that roll in and "
+            "shoes with room for the toes. For FoosFoot Coach members.",
+            "send_hour": 7,
+            "send_weekdays": [1, 5],
+        },
+        lessons=RUNNERS,
+    )
+    created += runners_created
+    coach = Plan.objects.filter(slug__in=[plan["slug"] for plan in COACH_PLANS]).order_by("pk")
+    for program in (balance, runners):
+        for plan in coach.exclude(granted_programs=program):
+            program.plans.add(plan)
+            created.append(f"{plan.name} grants {program.name}")
+    return created
