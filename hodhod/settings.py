@@ -253,14 +253,9 @@ SHOP_MAX_RESERVED_SHARE = env_number("SHOP_MAX_RESERVED_SHARE", 0.5)
 SHOP_RESERVATION_MINUTES = env_number("SHOP_RESERVATION_MINUTES", 15)
 SHOP_SUCCESS_LOOKUPS_PER_CLIENT_PER_MINUTE = env_number("SHOP_SUCCESS_LOOKUPS_PER_CLIENT_PER_MINUTE", 30)
 
-# Commerce (issue 12, README "Shipping, tax, codes, returns, recovery"): where the shop ships (ISO codes, the
-# default first: the cart page and the API offer these), Stripe Tax at checkout, and the minutes between an
-# expired checkout and its one recovery email (0: the next periodic run).
+# Commerce (issue 12): where the shop ships (ISO codes, the default first; checked by shop.checks), Stripe Tax
+# at checkout, minutes from an expired checkout to its recovery email (0: the next periodic run).
 SHOP_SHIPPING_COUNTRIES = [code.upper() for code in env_list("SHOP_SHIPPING_COUNTRIES", "US")]
-if not SHOP_SHIPPING_COUNTRIES or any(
-    len(code) != 2 or not (code.isascii() and code.isalpha()) for code in SHOP_SHIPPING_COUNTRIES
-):
-    raise ImproperlyConfigured("SHOP_SHIPPING_COUNTRIES must be two-letter ISO codes separated by commas, like US,CA.")
 STRIPE_AUTOMATIC_TAX = env_bool("STRIPE_AUTOMATIC_TAX", False)
 CHECKOUT_RECOVERY_DELAY = env_number("CHECKOUT_RECOVERY_DELAY", 60)
 

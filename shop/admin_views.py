@@ -75,14 +75,21 @@ class ReturnForm(forms.Form):
             left = line.quantity - line.returned_quantity
             paid = format_money(returns.paid_for_units(order, lines, {line.pk: 1}), order.currency)
             self.fields[f"returned_{line.pk}"] = forms.IntegerField(
-                min_value=0, max_value=left, initial=0, label=f"{line.product_name}: units received",
+                label=f"{line.product_name}: units received",
+                min_value=0,
+                max_value=left,
+                initial=0,
+                required=False,
                 help_text=f"At most {left}; {paid} was paid for each.",
-            )  # fmt: skip
+            )
             self.fields[f"damaged_{line.pk}"] = forms.IntegerField(
-                min_value=0, max_value=left, initial=0, label=f"{line.product_name}: of which damaged",
+                label=f"{line.product_name}: of which damaged",
+                min_value=0,
+                max_value=left,
+                initial=0,
+                required=False,
                 help_text="Not put back in stock.",
-            )  # fmt: skip
-
+            )
         self.order_fields([name for name in self.fields if name not in ("shop_at_fault", "note")])
 
     def quantities(self) -> tuple[dict[int, int], dict[int, int]]:

@@ -5,4 +5,4 @@ class ShopConfig(AppConfig):
     name = "shop"
 
     def ready(self) -> None:
-        from shop import stripe_events  # noqa: F401 - registers the shop's Stripe event handlers
+        from shop import checks, stripe_events  # noqa: F401 - register the settings' checks and the Stripe handlers

@@ -112,13 +112,13 @@ def schedule_recovery(*, order: Order, session: dict) -> CheckoutRecovery | None
 def _reason_not_to_send(row: CheckoutRecovery, now: datetime) -> str:
     if row.recovery_expires_at is not None and row.recovery_expires_at <= now:
         return "Stripe's recovery link has expired."
-    if not has_consent(row.email, "recovery"):
-        return "The customer withdrew consent to promotional email."
     if (
         row.order.paid_at is not None
         or Order.objects.filter(email__iexact=row.email, paid_at__gte=row.session_created_at).exists()
     ):
         return "The customer has paid an order since."
+    if not has_consent(row.email, "recovery"):
+        return "The customer withdrew consent to promotional email."
     if row.order.status == Order.Status.CANCELLED and _cancelled_by_staff(row.order):
         return "Staff cancelled the order."
     return ""

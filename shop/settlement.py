@@ -45,7 +45,10 @@ def _dict(value) -> dict:
 
 def settled_amounts(session: dict) -> Settled | None:
     """The session's amounts, or None when one is missing or not an amount (Stripe always sends them)."""
-    details, shipping_cost = _dict(session.get("total_details")), _dict(session.get("shipping_cost"))
+    details, shipping_cost = session.get("total_details"), session.get("shipping_cost")
+    if any(part is not None and not isinstance(part, dict) for part in (details, shipping_cost)):
+        return None
+    details, shipping_cost = _dict(details), _dict(shipping_cost)
     amounts = {
         "subtotal": _count(session.get("amount_subtotal")),
         "discount": _count(details.get("amount_discount", 0)),

@@ -10,10 +10,10 @@ from shop.checkout import start_checkout
 from tests.factories import ProductFactory
 
 
-def checkout(product, quantity: int = 1, email: str = "dana@example.com"):
+def checkout(product, quantity: int = 1, email: str = "dana@example.com", country: str | None = None):
     cart = create_cart()
     add_to_cart(cart=cart, product=product, quantity=quantity)
-    return start_checkout(cart=cart, email=email)
+    return start_checkout(cart=cart, email=email, country=country)
 
 
 def post_event(client, emu, event: dict, **sign_kwargs):

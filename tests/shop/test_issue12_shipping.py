@@ -7,6 +7,7 @@ import pytest
 
 from content.demo_pages import SHIPPING
 from shop.carts import add_to_cart, create_cart
+from shop.checks import check_shipping_countries
 from shop.checkout import start_checkout
 from shop.demo import seed_demo
 from shop.models import Order, ShippingRate
@@ -201,3 +202,11 @@ def test_demo_rates_match_the_demo_shipping_page(countries):
     assert rows[("Standard", "US")].free_above == Decimal("100.00") and "free on orders over 100 USD" in SHIPPING
     assert len(rows[("Standard", "AT")].country_list) == 27
     assert {"DE", "FR", "NL", "ES", "IT", "IE", "AT", "BE"} <= set(rows[("Standard", "AT")].country_list)
+
+
+def test_a_wrong_shipping_countries_setting_is_a_start_up_error(settings):
+    for wrong in (["USA"], [], ["U1"]):
+        settings.SHOP_SHIPPING_COUNTRIES = wrong
+        assert [error.id for error in check_shipping_countries()] == ["shop.E001"], wrong
+    settings.SHOP_SHIPPING_COUNTRIES = ["US", "CA"]
+    assert check_shipping_countries() == []
