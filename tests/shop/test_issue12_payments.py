@@ -1,11 +1,14 @@
 """Issue 12, the nasty cases of paying: Stripe settles discount, shipping and tax; the shop records what it
 settled, once, and flags what does not add up. Through the emulator with the real `stripe` library."""
 
+import csv
+import io
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import User
 from django.core import mail
 from django.utils import timezone
 
@@ -13,7 +16,7 @@ from payments.events import process_stripe_event
 from payments.models import StripeEvent
 from shop.models import Order, OrderEvent, PromotionCode, ShippingRate
 from shop.promotions import sync_promotion_code
-from tests.factories import ProductFactory, PromotionCodeFactory, ShippingRateFactory
+from tests.factories import OrderFactory, ProductFactory, PromotionCodeFactory, ShippingRateFactory
 from tests.shop.conftest import checkout, post_event
 from tests.stripe_emulator.support import fetch, submit
 
@@ -251,3 +254,28 @@ def test_a_session_made_elsewhere_still_names_its_code_and_rate(
     assert (order.shipping_rate_name, order.shipping_delivery_estimate) == ("Standard", "3–5 business days")
     assert StripeEvent.objects.get().state == StripeEvent.State.PROCESSED
     assert OrderEvent.objects.filter(order=order, kind="flagged").count() == 0
+
+
+def test_the_csv_and_the_admin_show_the_breakdown(client):
+    order = OrderFactory(
+        status=Order.Status.PAID,
+        subtotal=Decimal("118.00"),
+        discount_total=Decimal("11.80"),
+        promotion_code="SAVE10",
+        shipping_total=Decimal("34.95"),
+        shipping_rate_name="Express",
+        shipping_delivery_estimate="2–3 business days",
+        shipping_country="CA",
+        tax_total=Decimal("18.35"),
+        shipping_tax=Decimal("4.54"),
+        total=Decimal("159.50"),
+    )
+    client.force_login(User.objects.create_superuser("boss", "boss@example.com", "pw-for-tests-only"))
+    response = client.post("/admin/shop/order/", {"action": "export_csv", "_selected_action": [order.pk]})
+    [row] = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert [row[c] for c in ("subtotal", "discount", "promotion_code", "shipping", "shipping_rate", "tax", "total")] == [
+        "118.00", "11.80", "SAVE10", "34.95", "Express", "18.35", "159.50"
+    ]  # fmt: skip
+    money = client.get(f"/admin/shop/order/{order.pk}/change/").content.decode()
+    for shown in ("118.00 USD", "−11.80 USD (code SAVE10)", "34.95 USD (Express, 2–3 business days to CA)", "18.35 USD (4.54 USD on shipping)"):  # fmt: skip
+        assert shown in money, shown
