@@ -7,8 +7,8 @@ import pytest
 
 from content.demo_pages import SHIPPING
 from shop.carts import add_to_cart, create_cart
-from shop.checks import check_shipping_countries
 from shop.checkout import start_checkout
+from shop.checks import check_shipping_countries
 from shop.demo import seed_demo
 from shop.models import Order, ShippingRate
 from shop.shipping import offered_rates
