@@ -4,8 +4,11 @@ that applies the suppression list.
 Mail kinds (the README's contract): suppression — a bounce, a complaint, "stop all", an erasure —
 blocks every mail the person did not just ask for (lessons, signup confirmations, welcome and
 recovery mail, news). Mail about something they bought or joined (order, shipping, refund, return,
-membership and payment-failed mail), sign-in links they requested and staff test sends still go,
-unless the address hard-bounced: nothing reaches an address that does not exist.
+membership and payment-failed mail), sign-in links they requested, what their account confirms (an erasure
+they asked for) and staff test sends still go, unless the address hard-bounced: nothing reaches an address that
+does not exist. An erased person's entry holds only a keyed hash of the address (core.suppression), and is
+checked all the same; nothing at all goes to an address under the reserved `.invalid` domain (RFC 2606), which is
+where erasure sends the pseudonyms it leaves on orders, enrollments and memberships.
 """
 
 import logging
@@ -18,7 +21,7 @@ from django.template.loader import render_to_string
 
 from core.models import Suppression
 from core.redaction import mask_email
-from core.suppression import normalize_email
+from core.suppression import entries_for, normalize_email
 
 logger = logging.getLogger(__name__)
 
@@ -33,21 +36,38 @@ class MailKind(StrEnum):
     MEMBERSHIP = "membership"
     PAYMENT_FAILED = "payment_failed"
     SIGN_IN = "sign_in"
+    ACCOUNT = "account"  # what the customer's account confirms: their erasure
     STAFF_TEST = "staff_test"
 
 
 # What suppression does not block: the person bought, joined or asked for it.
 REQUESTED_KINDS = frozenset(
-    {MailKind.ORDER, MailKind.MEMBERSHIP, MailKind.PAYMENT_FAILED, MailKind.SIGN_IN, MailKind.STAFF_TEST}
+    {
+        MailKind.ORDER,
+        MailKind.MEMBERSHIP,
+        MailKind.PAYMENT_FAILED,
+        MailKind.SIGN_IN,
+        MailKind.ACCOUNT,
+        MailKind.STAFF_TEST,
+    }
 )
+UNDELIVERABLE_TLD = "invalid"  # RFC 2606: never a real host; erasure's pseudonyms live there
+
+
+def is_undeliverable(email: str) -> bool:
+    """An address under the reserved `invalid` top-level domain (an erasure's pseudonym): nothing goes there."""
+    domain = normalize_email(email).rpartition("@")[2]
+    return domain.rpartition(".")[2] == UNDELIVERABLE_TLD
 
 
 def may_mail(email: str, kind: MailKind) -> bool:
-    """Whether mail of `kind` may go to `email` under the suppression list (one query)."""
-    reason = Suppression.objects.filter(email=normalize_email(email)).values_list("reason", flat=True).first()
-    if reason is None:
+    """Whether mail of `kind` may go to `email` under the suppression list (one query; none for a pseudonym)."""
+    if is_undeliverable(email):
+        return False
+    reasons = set(entries_for(email).values_list("reason", flat=True))
+    if not reasons:
         return True
-    return MailKind(kind) in REQUESTED_KINDS and reason != Suppression.Reason.HARD_BOUNCE
+    return MailKind(kind) in REQUESTED_KINDS and Suppression.Reason.HARD_BOUNCE not in reasons
 
 
 def send_templated_email(

@@ -1,28 +1,47 @@
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 
 class Suppression(models.Model):
-    """An address the company must not mail (a bounce, a complaint, a staff decision)."""
+    """An address the company must not mail (a bounce, a complaint, a staff decision, the customer's "stop all"),
+    or, once the person was erased, only a keyed hash of it (core.suppression.address_hash)."""
 
     class Reason(models.TextChoices):
         HARD_BOUNCE = "hard_bounce", "Hard bounce"
         COMPLAINT = "complaint", "Spam complaint"
         MANUAL = "manual", "Manual"
+        STOP_ALL = "stop_all", "Stop all (the customer, from their account)"
+        ERASED = "erased", "Erased (only a keyed hash of the address is kept)"
 
-    email = models.EmailField(unique=True, help_text="Stored lower-cased.")
+    email = models.EmailField(
+        unique=True, null=True, blank=True, help_text="Stored lower-cased; empty once the person was erased."
+    )
+    email_hash = models.CharField(
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="A keyed hash of the address: all that is kept of it after an erasure.",
+    )
     reason = models.CharField(max_length=16, choices=Reason.choices)
     source = models.CharField(max_length=200, blank=True, help_text="Provider and event id, or the staff user.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(email__isnull=False) | Q(email_hash__isnull=False), name="core_suppression_names_an_address"
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.email} ({self.get_reason_display()})"
+        return f"{self.email or 'an erased address'} ({self.get_reason_display()})"
 
     def save(self, *args, **kwargs):
-        self.email = self.email.strip().lower()
+        self.email = self.email.strip().lower() if self.email else None
         super().save(*args, **kwargs)
 
 
