@@ -20,9 +20,20 @@ class StripeEvent(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    scrubbed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the personal data in its payload was scrubbed (an erasure, or its age: payments.privacy).",
+    )
 
     class Meta:
         ordering = ["-received_at"]
+        indexes = [
+            # The daily retention pass: events not scrubbed yet, oldest first.
+            models.Index(
+                fields=["received_at"], condition=models.Q(scrubbed_at__isnull=True), name="payments_event_unscrubbed"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.id} ({self.type})"
