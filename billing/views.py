@@ -1,10 +1,11 @@
 """The membership pages: `/membership/` (plans; POST starts Stripe Checkout), `/membership/success/`, and
 `/account/billing/` (POST: to Stripe's customer portal).
 
-Server-rendered, CSRF-protected forms. Until the account app exists, `/account/billing/` knows the membership
-from a signed link in a membership email (`?link=`), its token (`?subscription=` or the form field), or the
-browser session that joined. GET shows a button; only the POST opens the portal (a mail scanner that follows
-a link opens nothing).
+Server-rendered, CSRF-protected forms. `/account/billing/` knows the membership from a signed link in a
+membership email (`?link=`), its token (`?subscription=` or the form field), the customer signed in to their
+account (the accounts app tells us who, through `billing.customer.register_signed_in_customer`), or the browser
+session that joined. GET shows a button; only the POST opens the portal (a mail scanner that follows a link
+opens nothing); the portal leads a signed-in customer back to their account.
 """
 
 import logging
@@ -19,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from billing.converters import SubscriptionTokenConverter
+from billing.customer import current_membership, signed_in_customer
 from billing.errors import MembershipError
 from billing.forms import JoinForm, PortalForm
 from billing.join import start_membership
@@ -103,10 +105,19 @@ def _subscription_named(request: HttpRequest, data) -> Subscription | None:
     if link:
         return subscription_for_link(link)
     if not token:
+        email = signed_in_customer(request)
+        membership = current_membership(email) if email else None
+        if membership is not None:
+            return membership
         token = request.session.get(SESSION_KEY, "")
     if isinstance(token, str) and re.fullmatch(SubscriptionTokenConverter.regex, token):
         return subscription_for_token(token)
     return None
+
+
+def _portal_return_url(request: HttpRequest) -> str | None:
+    """Where the portal's "return" leads: the customer's account when they are signed in, else the plans."""
+    return f"{settings.SITE_URL}/account/" if signed_in_customer(request) else None
 
 
 @never_cache  # a secret link's page
@@ -125,7 +136,7 @@ def account_billing(request: HttpRequest) -> HttpResponse:
             error, status = "Too many requests from your connection; try again in a minute.", 429
         else:
             try:
-                return _see_other(open_portal(subscription=subscription))
+                return _see_other(open_portal(subscription=subscription, return_url=_portal_return_url(request)))
             except MembershipError as refusal:
                 error, status = refusal.message, refusal.status_code
     context = {"subscription": subscription, "form": PortalForm(initial=form.cleaned_data), "error": error}
