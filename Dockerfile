@@ -10,6 +10,7 @@ COPY payments ./payments
 COPY shop ./shop
 COPY billing ./billing
 COPY programs ./programs
+COPY accounts ./accounts
 COPY content ./content
 COPY stripe_emulator ./stripe_emulator
 RUN pip install -c constraints.txt .

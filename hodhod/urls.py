@@ -12,6 +12,7 @@ api_patterns = [
     path("", include("shop.api_urls")),
     path("", include("billing.api_urls")),
     path("", include("programs.api_urls")),
+    path("", include("accounts.api_urls")),
     path("", include("content.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file: no inline script for the CSP to refuse.
@@ -29,6 +30,7 @@ urlpatterns = [
     path("", include("shop.urls")),
     path("", include("billing.urls")),
     path("", include("programs.urls")),
+    path("", include("accounts.urls")),
     path("", include("content.urls")),
 ]
 
