@@ -11,7 +11,7 @@ from programs.models import Delivery, Enrollment, Program, Step
 from programs.plaintext import html_to_text
 
 # Why someone gets a program's mail, by the enrollment's origin; the footer of every lesson says it.
-# Keyed by the origin's value: the membership work adds "member" to Enrollment.Origin.
+# Keyed by the origin's value (Enrollment.Origin).
 ORIGIN_REASONS = {
     "order": "because you bought a FoosFoot",
     "signup": "because you signed up",
@@ -55,8 +55,11 @@ def origin_reason(origin: str) -> str:
 
 
 def sample_origin(program: Program) -> str:
-    """The origin a staff preview or test shows: a program granted by a product is mostly bought."""
-    return "order" if program.granted_by.exists() else "signup"
+    """The origin a staff preview or test shows: a program granted by a product is mostly bought, one granted by a
+    membership plan comes with the membership."""
+    if program.granted_by.exists():
+        return "order"
+    return "member" if program.plans.exists() else "signup"
 
 
 def step_context(step: Step, *, manage: str, unsubscribe: str, origin: str, name: str = "") -> dict:

@@ -6,6 +6,7 @@ the real `stripe` library; events are POSTed, signed, to /stripe/webhook/."""
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -183,3 +184,13 @@ def test_the_manage_page_of_a_stopped_program_says_the_membership_ended(client, 
     assert "which has ended" in page and 'href="/membership/"' in page and "with lesson 1" in page
     refused = client.post(f"/programs/{enrollment.token}/", {"action": "resume"})
     assert refused.status_code == 400 and "continues where it stopped" in refused.content.decode()
+
+
+def test_the_staff_preview_of_a_members_lesson_says_it_comes_with_the_membership(client, premium):
+    staff = get_user_model().objects.create_superuser("boss", "boss@hodhod.example", "a-long-password-123")
+    client.force_login(staff)
+    step = premium[0].steps.order_by("day").first()
+
+    preview = client.get(f"/admin/programs/step/{step.pk}/preview/").content.decode()
+
+    assert "because you are a FoosFoot Coach member" in preview

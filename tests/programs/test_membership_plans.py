@@ -3,6 +3,7 @@ A plan that starts granting a program enrolls its current members (in batches; o
 big plan); one that stops granting it stops the program for the members no other membership grants it to, and
 they continue where they stopped if it is granted again. The demo's premium programs come with both plans."""
 
+import threading
 import time
 
 import pytest
@@ -181,3 +182,32 @@ def test_seed_demo_grants_two_premium_programs_with_both_coach_plans_and_is_idem
 def test_no_member_enrollments_are_left_for_an_unrelated_address(db, premium):
     memberships.sync_member(email="Nobody@Example.com")
     assert member_enrollments("nobody@example.com") == [] and statuses("nobody@example.com") == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_announcements_and_a_program_pass_at_the_same_moment_enroll_each_member_once(monthly):
+    program = program_with_steps(3, name="Balance", slug="balance")
+    program.plans.through.objects.create(program=program, plan=monthly)
+    members(monthly, 5)
+    barrier, errors = threading.Barrier(8), []
+
+    def at_once(work):
+        try:
+            barrier.wait(timeout=10)
+            work()
+        except Exception as error:  # noqa: BLE001 - reported below: the thread must not die silently
+            errors.append(error)
+        finally:
+            connection.close()
+
+    works = [lambda: memberships.sync_member(email="member0@example.com")] * 6
+    works += [lambda: memberships.sync_program_members(program_id=program.pk)] * 2
+    threads = [threading.Thread(target=at_once, args=(work,)) for work in works]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert Enrollment.objects.filter(program=program).count() == 5
+    assert Delivery.objects.filter(enrollment__program=program).count() == 5 * 3
