@@ -8,11 +8,12 @@ import datetime as dt
 
 import pytest
 import requests
+from django.db import transaction
 from django.utils import timezone
 
 from billing.models import Subscription
 from billing.portal import open_portal
-from programs import schedule
+from programs import dispatch, memberships, schedule
 from programs.models import Delivery, Enrollment
 from tests.billing.conftest import DAY, join, pay
 from tests.factories import program_with_steps
@@ -120,3 +121,32 @@ def test_cancel_at_period_end_in_the_portal_keeps_the_lessons_until_the_period_e
     assert statuses() == {"long": "stopped"}
     assert next_due() is None
     assert sent_days(Enrollment.objects.get(pk=enrollment.pk)) == [0, 1, 2, 3]
+
+
+@pytest.mark.django_db
+def test_a_lesson_claimed_as_the_membership_ends_waits_and_goes_when_the_member_is_back(premium, monthly):
+    balance = premium[0]
+    member = Subscription.objects.create(
+        reference="HM-CLAIMED1", email="dana@example.com", plan=monthly, status=Status.ACTIVE, has_access=True,
+        amount=monthly.price, currency="USD", interval="month",
+    )  # fmt: skip
+    memberships.sync_member(email="dana@example.com")
+    enrollment = Enrollment.objects.get(program=balance, origin=Enrollment.Origin.MEMBER)
+    first = enrollment.deliveries.get(step__day=0)
+    with transaction.atomic():
+        claimed = dispatch.claim_due_deliveries(now=first.due_at)
+    assert first.pk in claimed
+    first.refresh_from_db()
+    assert first.status == Delivery.Status.SENDING  # claimed by a pass, its send task not run yet
+
+    Subscription.objects.filter(pk=member.pk).update(status=Status.CANCELED, has_access=False)
+    memberships.sync_member(email="dana@example.com")
+    assert dispatch.deliver(delivery_id=first.pk, final_attempt=False) == dispatch.Outcome.HELD
+    first.refresh_from_db()
+    assert first.status == Delivery.Status.CANCELLED and first.sent_at is None
+
+    Subscription.objects.filter(pk=member.pk).update(status=Status.ACTIVE, has_access=True)
+    memberships.sync_member(email="dana@example.com")
+    enrollment.refresh_from_db()
+    first.refresh_from_db()
+    assert (enrollment.status, enrollment.anchor_day, first.status) == ("active", 0, Delivery.Status.SCHEDULED)
