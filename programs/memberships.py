@@ -181,7 +181,8 @@ def sync_program_members(
             enrolled, continued = _grant_batch(program, emails, now)
         counts["enrolled"] += enrolled
         counts["continued"] += continued
-    logger.info("program %s, members: %s", program.slug, counts)
+    if any(counts.values()):
+        logger.info("program %s, members: %s", program.slug, counts)
     return counts
 
 
