@@ -107,7 +107,7 @@ def test_issue10_item4_server_config_reads_its_sizes_from_the_environment(monkey
     for name in ("WEB_CONCURRENCY", "WEB_THREADS", "WEB_TIMEOUT"):
         monkeypatch.delenv(name, raising=False)
     defaults = runpy.run_path(str(ROOT / "hodhod" / "webserver.py"))
-    assert (defaults["workers"], defaults["threads"], defaults["timeout"]) == (3, 1, 30)
+    assert (defaults["workers"], defaults["threads"], defaults["timeout"]) == (2, 32, 30)  # issue 16: gthread
     assert defaults["bind"] == ["0.0.0.0:8000"]
     assert defaults["accesslog"] == "-"
     config = Config()
