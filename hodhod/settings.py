@@ -124,7 +124,7 @@ TEMPLATES = [
     },
 ]
 
-# Database: SQLite under var/ unless DATABASE_URL says otherwise.
+# Database: SQLite under var/ unless DATABASE_URL says otherwise; persistent connections (sizing: README, "Deploying").
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'hodhod.sqlite3'}",
@@ -144,6 +144,14 @@ if os.environ.get("TEST_DATABASE_NAME"):
     # Lets two suites share one PostgreSQL server without sharing a test database.
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The cache (throttles, rate counters, page caches): per-process memory, or one Redis for all processes (issue 16).
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):  # the scheme only: a URL has passwords
+    raise ImproperlyConfigured(f"CACHE_URL must be redis://, rediss:// or unix://, not {CACHE_URL.split(':')[0]}://")
+_REDIS = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "OPTIONS": {"socket_timeout": 2}}  # fails in 2 s
+_LOCMEM = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+CACHES = {"default": {**_REDIS, "LOCATION": CACHE_URL} if CACHE_URL else _LOCMEM}
 
 # Password sign-in (the admin's only): django-axes refuses a user from an address after
 # ADMIN_LOGIN_FAILURE_LIMIT wrong passwords in a row, for ADMIN_LOGIN_LOCKOUT_MINUTES, even with the
