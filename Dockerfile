@@ -24,6 +24,6 @@ RUN DEBUG=0 SECRET_KEY=collectstatic STRIPE_SECRET_KEY=x STRIPE_WEBHOOK_SECRET=x
 USER hodhod
 
 EXPOSE 8000
-# The same server configuration as compose's web service: hodhod/webserver.py (WEB_CONCURRENCY,
-# WEB_THREADS, WEB_TIMEOUT; access lines with tokens shortened).
+# The same server configuration as compose's web service: hodhod/webserver.py (gunicorn's threaded
+# workers, WEB_CONCURRENCY × WEB_THREADS, WEB_TIMEOUT; access lines with tokens shortened).
 CMD ["gunicorn", "-c", "python:hodhod.webserver", "hodhod.wsgi:application"]
