@@ -5,8 +5,8 @@ are theirs too."""
 from django.db.models import QuerySet
 
 from core.suppression import normalize_email
+from shop.display import tracking_url
 from shop.models import Order
-from shop.views import tracking_url
 
 Status = Order.Status
 # Still to leave the warehouse: an erasure waits until it has shipped (or staff cancel it).

@@ -2,8 +2,10 @@
 emails and the exports, so staff never meet "59.0" in one column and "59.00 USD" in the next, or a time
 without its zone (issue 11, items 11 and 12)."""
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
+from urllib.parse import quote
 
 from django.utils import timezone
 
@@ -44,3 +46,19 @@ def status_change(from_status: str, to_status: str) -> str:
     if not to_status:
         return ""
     return f"{status_label(from_status)} → {status_label(to_status)}" if from_status else status_label(to_status)
+
+
+TRACKING_URLS = {
+    # Carriers' public tracking pages; an unknown carrier gets the number without a link.
+    "usps": "https://tools.usps.com/go/TrackConfirmAction?tLabels={number}",
+    "ups": "https://www.ups.com/track?tracknum={number}",
+    "fedex": "https://www.fedex.com/fedextrack/?trknbr={number}",
+    "dhl": "https://www.dhl.com/global-en/home/tracking/tracking-express.html?tracking-id={number}",
+}
+
+
+def tracking_url(carrier: str, number: str) -> str:
+    """The carrier's tracking page for `number`, or "" when the carrier is not one we know."""
+    key = re.sub(r"[^a-z]", "", (carrier or "").lower())
+    template = next((url for name, url in TRACKING_URLS.items() if key.startswith(name)), "")
+    return template.format(number=quote(number.strip(), safe="")) if template and number.strip() else ""

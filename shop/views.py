@@ -7,7 +7,7 @@ parse a form, call one cart or shop service, answer. Every refusal a service rai
 
 import logging
 import re
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import stripe
 from django.conf import settings
@@ -32,6 +32,7 @@ from shop.carts import (
 )
 from shop.checkout import start_checkout
 from shop.converters import TokenConverter
+from shop.display import tracking_url
 from shop.forms import AddToCartForm, CartLineForm, CheckoutForm
 from shop.fulfilment import fulfil_checkout_session
 from shop.hooks import extras_for_order
@@ -49,20 +50,6 @@ COUNTRY_SESSION_KEY = "shop_ship_to"
 SESSION_ID_PATTERN = re.compile(r"^cs_[A-Za-z0-9_]{1,250}$")
 CONFIRMING_REFRESH_SECONDS = 3
 LIMIT_CODES = ("too_many_checkouts", "too_many_reserved")  # answered with their own status (429, 409)
-TRACKING_URLS = {
-    # Carriers' public tracking pages; an unknown carrier gets the number without a link.
-    "usps": "https://tools.usps.com/go/TrackConfirmAction?tLabels={number}",
-    "ups": "https://www.ups.com/track?tracknum={number}",
-    "fedex": "https://www.fedex.com/fedextrack/?trknbr={number}",
-    "dhl": "https://www.dhl.com/global-en/home/tracking/tracking-express.html?tracking-id={number}",
-}
-
-
-def tracking_url(carrier: str, number: str) -> str:
-    """The carrier's tracking page for `number`, or "" when the carrier is not one we know."""
-    key = re.sub(r"[^a-z]", "", (carrier or "").lower())
-    template = next((url for name, url in TRACKING_URLS.items() if key.startswith(name)), "")
-    return template.format(number=quote(number.strip(), safe="")) if template and number.strip() else ""
 
 
 def _with_image(product: Product) -> Product:

@@ -6,10 +6,10 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
+from shop.display import tracking_url
 from shop.models import Cart, CartLine, Order, Product
 from shop.orders import transition_order
 from shop.staff import mark_shipped
-from shop.views import tracking_url
 from tests.factories import OrderFactory, OrderLineFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
