@@ -14,37 +14,10 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from hodhod.env import env_bool, env_list, env_number
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    if value.lower() in {"1", "true", "yes", "on"}:
-        return True
-    if value.lower() in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), not {value!r}.")
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-def env_number(name: str, default: float) -> float:
-    """A non-negative number from the environment (a limit, a share, a duration)."""
-    value = os.environ.get(name, "")
-    if value == "":
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}.") from None
-    if number < 0:
-        raise ImproperlyConfigured(f"{name} must not be negative.")
-    return number
 
 
 def env_secret(name: str, dev_default: str) -> str:
@@ -280,6 +253,11 @@ ACCOUNT_SIGN_IN_LINKS_PER_EMAIL = env_number("ACCOUNT_SIGN_IN_LINKS_PER_EMAIL", 
 ACCOUNT_SIGN_IN_REQUESTS_PER_CLIENT_PER_HOUR = env_number("ACCOUNT_SIGN_IN_REQUESTS_PER_CLIENT_PER_HOUR", 20)
 ACCOUNT_SESSION_DAYS = env_number("ACCOUNT_SESSION_DAYS", 30) or 30
 STRIPE_EVENT_RETENTION_DAYS = env_number("STRIPE_EVENT_RETENTION_DAYS", 90)  # personal data scrubbed after it
+
+# Staff alerts and lesson engagement (issue 15): who hears of a product crossing its low-stock threshold; whether
+# lessons carry an open pixel (off: Apple Mail Privacy Protection opens every message, so opens overstate).
+STAFF_ALERT_EMAILS = env_list("STAFF_ALERT_EMAILS", "")
+PROGRAMS_OPEN_PIXEL = env_bool("PROGRAMS_OPEN_PIXEL", False)
 
 # API
 REST_FRAMEWORK = {
