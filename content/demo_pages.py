@@ -26,7 +26,8 @@ holidays excluded) from that hand-over.
 | European Union, standard | 24.95 USD | 6–10 business days |
 
 Free standard shipping in the US applies when the products in your order add up to more than
-100 USD after any discount, so a FoosFoot two-pack ships free.
+100 USD before any promotion code (the code is entered on the payment page, after the shipping
+options are set), so a FoosFoot two-pack ships free.
 
 You choose the destination before paying, and the checkout page shows only the services
 available there, with their price, before you confirm anything. Any tax we have to charge is
