@@ -263,6 +263,28 @@ class Delivery(models.Model):
     message_id = models.CharField(max_length=255, blank=True)
     last_error = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Engagement (issue 15): each time is the earliest event seen, so duplicates and late
+    # out-of-order events from the ESP never move it later.
+    delivered_at = models.DateTimeField(null=True, blank=True, help_text="The ESP reported the lesson delivered.")
+    opened_at = models.DateTimeField(
+        null=True, blank=True, help_text="First open (ESP event or our pixel); inflated by Apple Mail Privacy."
+    )
+    clicked_at = models.DateTimeField(
+        null=True, blank=True, help_text="First click through a lesson link judged a person's."
+    )
+    click_count = models.PositiveIntegerField(
+        default=0, help_text="Every click through our tracked links, a person's or a link scanner's."
+    )
+    scanner_clicked_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="First click judged a link scanner's prefetch (a HEAD, or seconds after the send).",
+    )
+    bounced_at = models.DateTimeField(null=True, blank=True, help_text="The ESP reported a bounce.")
+    complained_at = models.DateTimeField(null=True, blank=True, help_text="The recipient marked the lesson as spam.")
+    unsubscribed_at = models.DateTimeField(
+        null=True, blank=True, help_text="The recipient unsubscribed after this lesson (its last sent one)."
+    )
 
     objects = DeliveryQuerySet.as_manager()
 
@@ -275,6 +297,8 @@ class Delivery(models.Model):
             models.Index(fields=["due_at"], condition=Q(status="scheduled"), name="delivery_due_scheduled"),
             # The reaper: rows stuck in `sending`.
             models.Index(fields=["claimed_at"], condition=Q(status="sending"), name="delivery_claimed_sending"),
+            # ESP tracking events that carry no metadata find their delivery by the ESP's message id.
+            models.Index(fields=["message_id"], condition=~Q(message_id=""), name="delivery_message_id"),
         ]
 
     def __str__(self) -> str:
