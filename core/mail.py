@@ -80,9 +80,13 @@ def send_templated_email(
     from_email: str | None = None,
     headers: dict[str, str] | None = None,
     connection=None,
+    metadata: dict[str, str | int] | None = None,
 ) -> str | None:
-    """Render `<template>.txt` and `<template>.html`, send both parts, return the Message-ID, or None when
+    """Render `<template>.txt` and `<template>.html`, send both parts, return the message id, or None when
     the suppression list blocks mail of this kind to this address (nothing is sent).
+
+    The message id is the one the ESP reports in its tracking events when an anymail backend gives one,
+    else the Message-ID header. `metadata` rides along as anymail metadata (ignored by plain SMTP).
 
     Raises whatever the email backend raises (SMTP errors and the like): callers that
     retry decide what is transient.
@@ -103,5 +107,8 @@ def send_templated_email(
         connection=connection or get_connection(),
     )
     message.attach_alternative(html_body, "text/html")
+    if metadata:
+        message.metadata = metadata  # anymail's message attribute; other backends ignore it
     message.send()
-    return message_id
+    esp_message_id = getattr(getattr(message, "anymail_status", None), "message_id", None)
+    return esp_message_id if isinstance(esp_message_id, str) and esp_message_id else message_id
