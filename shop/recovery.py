@@ -136,6 +136,8 @@ def _deliver(row: CheckoutRecovery) -> str | None:
             "lines": list(order.lines.all()),
             "recovery_url": row.recovery_url,
             "recovery_expires_at": row.recovery_expires_at,
+            # The account's page of what we may send (the contract's URL; the shop does not import accounts).
+            "preferences_url": f"{settings.SITE_URL}/account/preferences/",
         },
     )
 

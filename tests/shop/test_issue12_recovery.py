@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from core.consent import has_consent, record_consent
@@ -77,6 +78,9 @@ def test_an_abandoned_checkout_gets_one_reminder_and_the_recovered_session_pays_
     text = reminder.get_body(("plain",)).get_content()
     assert recovery.recovery_url in text and "2 × FoosFoot — 118.00 USD" in text
     assert reminder["To"] == "dana@example.com"
+    # The way out of reminders and news: the account's preferences (both parts).
+    assert f"{settings.SITE_URL}/account/preferences/" in text
+    assert f'href="{settings.SITE_URL}/account/preferences/"' in reminder.get_body(("html",)).get_content()
 
     status, headers, _ = fetch(recovery.recovery_url)  # the customer follows Stripe's link
     assert status == 303
