@@ -1,5 +1,6 @@
 """What a lesson email says and how it is addressed; rendered when it is sent."""
 
+import functools
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -62,23 +63,32 @@ def sample_origin(program: Program) -> str:
     return "member" if program.plans.exists() else "signup"
 
 
+@functools.lru_cache(maxsize=256)
+def rendered_body(markdown_source: str) -> tuple[str, str]:
+    """A lesson body as sanitised HTML and plain text. Rendering is a pure function of the source, so a batch of
+    sends renders each lesson once, not once per recipient (issue 16)."""
+    body_html = render_markdown(markdown_source)
+    return body_html, html_to_text(body_html)
+
+
 def step_context(step: Step, *, manage: str, unsubscribe: str, origin: str, name: str = "") -> dict:
-    body_html = render_markdown(step.body)
+    body_html, body_text = rendered_body(step.body)
     return {
         "program": step.program,
         "step": step,
         "lesson_number": step.day + 1,
         "name": name,
         "body_html": body_html,
-        "body_text": html_to_text(body_html),  # plain text, never the Markdown source (issue 11, item 9)
+        "body_text": body_text,  # plain text, never the Markdown source (issue 11, item 9)
         "manage_url": manage,
         "unsubscribe_url": unsubscribe,
         "reason": origin_reason(origin),
     }
 
 
-def send_lesson(delivery: Delivery) -> str | None:
-    """Send the delivery's lesson as it reads now; return the Message-ID (None: the address is suppressed)."""
+def send_lesson(delivery: Delivery, *, connection=None) -> str | None:
+    """Send the delivery's lesson as it reads now; return the Message-ID (None: the address is suppressed).
+    `connection`: an open mail connection a batch of sends shares (None: one of its own)."""
     enrollment, step = delivery.enrollment, delivery.step
     unsubscribe = unsubscribe_url(enrollment)
     return send_templated_email(
@@ -91,6 +101,7 @@ def send_lesson(delivery: Delivery) -> str | None:
         ),
         from_email=settings.PROGRAMS_FROM_EMAIL,
         headers=list_headers(program_slug=step.program.slug, program_name=step.program.name, unsubscribe=unsubscribe),
+        connection=connection,
     )
 
 
