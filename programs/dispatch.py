@@ -5,14 +5,16 @@ no task is ever enqueued with a long ETA. This module does not know Celery: the 
 hands a pass the function that queues the sends (`programs.tasks.enqueue_sends`).
 """
 
+import contextlib
 import datetime as dt
 import enum
 import logging
 import random
 import smtplib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from anymail.exceptions import AnymailAPIError, AnymailError
+from django.core.mail import get_connection
 from django.db import transaction
 from django.utils import timezone
 
@@ -123,12 +125,55 @@ def is_transient(error: Exception) -> bool:
     return isinstance(error, OSError)  # connection refused or reset, timeouts, DNS
 
 
-def deliver(*, delivery_id: int, final_attempt: bool) -> Outcome:
+def deliver(*, delivery_id: int, final_attempt: bool | None = None, connection=None) -> Outcome:
     """Send one claimed delivery, at most once. The row stays locked while it is sent.
 
     Re-checks the enrollment and the suppression list first: a pause, an unsubscribe
-    or a bounce since the claim wins.
+    or a bounce since the claim wins. `final_attempt` None: the row's attempts decide
+    (the last of 1 + MAX_RETRIES tries fails the delivery instead of retrying it).
     """
+    return _deliver(delivery_id, final_attempt=final_attempt, connection=connection)[0]
+
+
+def deliver_batch(*, delivery_ids: Iterable[int], retry_later: Callable[[int, float], None]) -> list[Outcome]:
+    """Send claimed deliveries over one connection to the mail server, not one connection each (issue 16).
+
+    Each one is still locked, re-checked, sent at most once and recorded in its own transaction, as `deliver`
+    does: a worker killed mid-batch leaves the rest `sending` for the reaper. A transient failure hands that
+    delivery alone to `retry_later(delivery_id, countdown)`; a permanent one fails only its row. After any failure
+    the connection is closed (its state is unknown: a dropped SMTP session, a 421) and reopened for the rest.
+    """
+    connection = get_connection()
+    outcomes = []
+    try:
+        for delivery_id in delivery_ids:
+            _open_quietly(connection)
+            outcome, attempts = _deliver(delivery_id, final_attempt=None, connection=connection)
+            outcomes.append(outcome)
+            if outcome is Outcome.RETRY:
+                retry_later(delivery_id, retry_countdown(attempts - 1))
+            if outcome in (Outcome.RETRY, Outcome.FAILED):
+                _close_quietly(connection)
+    finally:
+        _close_quietly(connection)
+    return outcomes
+
+
+def _open_quietly(connection) -> None:
+    """Open the shared connection if it is not; a server that is down fails the next send, recorded on its row."""
+    with contextlib.suppress(Exception):  # the send that follows raises it again, and its row records it
+        connection.open()
+
+
+def _close_quietly(connection) -> None:
+    try:
+        connection.close()
+    except Exception:  # noqa: BLE001 - a connection that cannot say goodbye is gone all the same
+        logger.info("closing the mail connection failed", exc_info=True)
+
+
+def _deliver(delivery_id: int, *, final_attempt: bool | None, connection) -> tuple[Outcome, int]:
+    """`deliver`, also returning the delivery's attempts so far (what a retry's backoff counts)."""
     with transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update(skip_locked=True, of=("self",))
@@ -137,44 +182,46 @@ def deliver(*, delivery_id: int, final_attempt: bool) -> Outcome:
             .first()
         )
         if delivery is None or delivery.status != Delivery.Status.SENDING:
-            return Outcome.NOTHING
+            return Outcome.NOTHING, 0
         enrollment = delivery.enrollment
         now = timezone.now()
         if enrollment.status == Enrollment.Status.PAUSED:
             delivery.status = Delivery.Status.HELD
             delivery.save(update_fields=["status", "updated_at"])
-            return Outcome.HELD
+            return Outcome.HELD, delivery.attempts
         if enrollment.status == Enrollment.Status.STOPPED:
             # The membership ended while this lesson was claimed: it waits, cancelled, for the member to rejoin.
             delivery.status = Delivery.Status.CANCELLED
             delivery.save(update_fields=["status", "updated_at"])
-            return Outcome.HELD
+            return Outcome.HELD, delivery.attempts
         if enrollment.status != Enrollment.Status.ACTIVE:
-            return _skip(delivery, f"enrollment {enrollment.status}")
+            return _skip(delivery, f"enrollment {enrollment.status}"), delivery.attempts
+        if final_attempt is None:
+            final_attempt = delivery.attempts >= MAX_RETRIES
         delivery.attempts += 1
         try:
-            message_id = lessons.send_lesson(delivery)
+            message_id = lessons.send_lesson(delivery, connection=connection)
         except Exception as error:  # noqa: BLE001 - every failure is recorded on the row
             delivery.last_error = f"{type(error).__name__}: {error}"[:2000]
             if is_transient(error) and not final_attempt:
                 delivery.claimed_at = now  # the reaper leaves it alone while the retry waits
                 delivery.save(update_fields=["attempts", "last_error", "claimed_at", "updated_at"])
                 logger.warning("delivery %s: transient error, will retry: %s", delivery.pk, delivery.last_error)
-                return Outcome.RETRY
+                return Outcome.RETRY, delivery.attempts
             delivery.status = Delivery.Status.FAILED
             delivery.save(update_fields=["status", "attempts", "last_error", "updated_at"])
             logger.error("delivery %s to %s failed: %s", delivery.pk, mask_email(enrollment.email), delivery.last_error)
             enrollments.complete_if_finished(enrollment=enrollment)
-            return Outcome.FAILED
+            return Outcome.FAILED, delivery.attempts
         if message_id is None:  # the one mail function refused it: the address is suppressed
-            return _skip(delivery, "address is suppressed")
+            return _skip(delivery, "address is suppressed"), delivery.attempts
         delivery.status = Delivery.Status.SENT
         delivery.sent_at = timezone.now()
         delivery.message_id = message_id
         delivery.last_error = ""
         delivery.save(update_fields=["status", "attempts", "sent_at", "message_id", "last_error", "updated_at"])
         enrollments.complete_if_finished(enrollment=enrollment)
-        return Outcome.SENT
+        return Outcome.SENT, delivery.attempts
 
 
 def _skip(delivery: Delivery, reason: str) -> "Outcome":

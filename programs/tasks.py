@@ -22,25 +22,43 @@ def dispatch_due_deliveries() -> int:
     return dispatch.dispatch_due_deliveries(enqueue=enqueue_sends)
 
 
+SEND_CHUNK = 50  # deliveries per send task: one mail connection each, and a small message on the broker
+
+
 @shared_task(
-    bind=True,
-    name="programs.send_delivery",
-    acks_late=True,  # a worker killed mid-send leaves the message to be redelivered
+    name="programs.send_deliveries",
+    acks_late=True,  # a worker killed mid-batch leaves the message to be redelivered (sent rows are skipped)
     reject_on_worker_lost=True,
-    max_retries=dispatch.MAX_RETRIES,
     ignore_result=True,
 )
-def send_delivery(self, delivery_id: int) -> str:
-    outcome = dispatch.deliver(delivery_id=delivery_id, final_attempt=self.request.retries >= self.max_retries)
-    if outcome is dispatch.Outcome.RETRY:
-        raise self.retry(countdown=dispatch.retry_countdown(self.request.retries))
+def send_deliveries(delivery_ids: list[int]) -> str:
+    """A chunk of claimed deliveries over one mail connection; a transient failure retries that delivery alone."""
+    outcomes = dispatch.deliver_batch(delivery_ids=delivery_ids, retry_later=retry_delivery_later)
+    return " ".join(f"{outcome}={outcomes.count(outcome)}" for outcome in sorted(set(outcomes)))
+
+
+@shared_task(
+    name="programs.send_delivery",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
+def send_delivery(delivery_id: int) -> str:
+    """One delivery: a retry of a transient failure (the row's attempts count the tries and decide the last)."""
+    (outcome,) = dispatch.deliver_batch(delivery_ids=[delivery_id], retry_later=retry_delivery_later)
     return str(outcome)
 
 
+def retry_delivery_later(delivery_id: int, countdown: float) -> None:
+    send_delivery.apply_async((delivery_id,), countdown=countdown)
+
+
 def enqueue_sends(ids: Iterable[int]) -> None:
-    """One send task per claimed delivery; a dispatch pass calls this after its claim commits."""
-    for delivery_id in ids:
-        send_delivery.delay(delivery_id)
+    """Send tasks for the claimed deliveries, `SEND_CHUNK` ids each; a dispatch pass calls this after its claim
+    commits."""
+    ids = list(ids)
+    for start in range(0, len(ids), SEND_CHUNK):
+        send_deliveries.delay(ids[start : start + SEND_CHUNK])
 
 
 @shared_task(name="programs.schedule_step", ignore_result=True, acks_late=True)
