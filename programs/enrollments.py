@@ -16,7 +16,7 @@ from django.utils import timezone
 from core.errors import Refusal
 from core.models import Suppression
 from core.redaction import mask_email
-from programs import schedule, scheduling, selectors
+from programs import engagement, schedule, scheduling, selectors
 from programs.models import LIVE_STATUSES, Delivery, Enrollment, Program
 from programs.signals import enrollment_started
 from programs.validators import validate_send_hour, validate_time_zone
@@ -217,6 +217,7 @@ def unsubscribe(*, enrollment: Enrollment) -> Enrollment:
     enrollment.status = Enrollment.Status.UNSUBSCRIBED
     enrollment.save(update_fields=["status", "updated_at"])
     _cancel_open_deliveries(enrollment)
+    engagement.record_unsubscribe(enrollment=enrollment)  # the lesson they left after (issue 15)
     return enrollment
 
 

@@ -8,8 +8,10 @@ from django.urls import reverse
 
 from core.mail import MailKind, send_templated_email
 from core.markdown import render_markdown
+from programs.engagement import lesson_metadata
 from programs.models import Delivery, Enrollment, Program, Step
 from programs.plaintext import html_to_text
+from programs.tracking import track_lesson
 
 # Why someone gets a program's mail, by the enrollment's origin; the footer of every lesson says it.
 # Keyed by the origin's value (Enrollment.Origin).
@@ -96,11 +98,19 @@ def send_lesson(delivery: Delivery, *, connection=None) -> str | None:
         kind=MailKind.LESSON,
         subject=step.subject,
         template="programs/email/lesson",
-        context=step_context(
-            step, manage=manage_url(enrollment), unsubscribe=unsubscribe, origin=enrollment.origin, name=enrollment.name
+        context=track_lesson(  # its links through /l/…/ (issue 15); a staff test send's stay as they are
+            step_context(
+                step,
+                manage=manage_url(enrollment),
+                unsubscribe=unsubscribe,
+                origin=enrollment.origin,
+                name=enrollment.name,
+            ),
+            delivery_id=delivery.pk,
         ),
         from_email=settings.PROGRAMS_FROM_EMAIL,
         headers=list_headers(program_slug=step.program.slug, program_name=step.program.name, unsubscribe=unsubscribe),
+        metadata=lesson_metadata(delivery.pk),  # ESP tracking events name the delivery they are about
         connection=connection,
     )
 

@@ -12,7 +12,7 @@ from django.dispatch import receiver
 from billing.signals import membership_ended, membership_started
 from core.models import Suppression
 from core.suppression import address_suppressed, suppress
-from programs import enrollments, memberships, scheduling, tasks
+from programs import engagement, enrollments, memberships, scheduling, tasks
 from programs.models import Program, Step
 from programs.signals import enrollment_started
 from shop.signals import order_paid, order_refunded
@@ -61,6 +61,11 @@ def suppress_on_bounce_or_complaint(sender, event, esp_name, **kwargs):
     reason = _SUPPRESSING_EVENTS.get(event.event_type)
     if reason and event.recipient:
         suppress(email=event.recipient, reason=reason, source=f"{esp_name} {event.event_id or ''}".strip())
+
+
+@receiver(tracking, dispatch_uid="programs.record_lesson_engagement")
+def record_lesson_engagement(sender, event, esp_name, **kwargs):
+    engagement.record_tracking_event(event=event)
 
 
 @receiver(address_suppressed, dispatch_uid="programs.end_enrollments_of_suppressed")
