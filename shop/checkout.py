@@ -23,6 +23,7 @@ from django.utils import timezone
 from core.redaction import loggable, mask_email
 from payments.client import as_dict, get_stripe_client
 from payments.money import is_payable_amount, to_minor_units
+from shop.alerts import check_low_stock_after_commit
 from shop.history import record_order_event
 from shop.limits import check_reservation_caps, take_checkout_slot
 from shop.models import Cart, CartLine, Order, OrderLine, Product
@@ -103,6 +104,7 @@ def reserve_cart(*, cart: Cart, email: str, client: str = "", country: str | Non
     check_reservation_caps(wanted=wanted, products=products, client=client, email=email)
     for line in lines:
         Product.objects.filter(pk=line.product_id).update(stock=F("stock") - line.quantity)
+    check_low_stock_after_commit(product_ids=wanted)  # staff hear of a product that fell to its threshold
     subtotal = sum((products[line.product_id].price * line.quantity for line in lines), Decimal("0.00"))
     order = _create_order(
         email=email,

@@ -4,6 +4,7 @@ so two orders touching the same products never deadlock."""
 from django.db.models import F
 from django.utils import timezone
 
+from shop.alerts import check_low_stock_after_commit
 from shop.models import Order, OrderLine, Product
 
 
@@ -21,6 +22,7 @@ def release_stock(*, order: Order) -> bool:
     quantities = _units_per_product(order)
     for product in Product.objects.select_for_update().filter(pk__in=quantities).order_by("pk"):
         Product.objects.filter(pk=product.pk).update(stock=F("stock") + quantities[product.pk])
+    check_low_stock_after_commit(product_ids=quantities)  # back above the threshold: the next fall alerts again
     order.stock_released_at = timezone.now()
     order.save(update_fields=["stock_released_at", "updated_at"])
     return True
@@ -37,6 +39,7 @@ def reserve_stock_again(*, order: Order) -> bool:
         return False
     for product in products:
         Product.objects.filter(pk=product.pk).update(stock=F("stock") - quantities[product.pk])
+    check_low_stock_after_commit(product_ids=quantities)
     order.stock_released_at = None
     order.save(update_fields=["stock_released_at", "updated_at"])
     return True

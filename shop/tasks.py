@@ -1,9 +1,11 @@
-"""Celery tasks of the shop: reconciliation with Stripe and stale carts. (The order email retry task
-lives beside the function it retries, in shop.emails, and is registered by importing it here.)"""
+"""Celery tasks of the shop: reconciliation with Stripe, stale carts and low stock. (The order email retry task
+lives beside the function it retries, in shop.emails, as the low-stock mail does in shop.alerts; both are
+registered by importing them here.)"""
 
 from celery import shared_task
 
-from shop import carts, reconciliation
+from shop import alerts, carts, reconciliation
+from shop.alerts import send_low_stock_alert_task  # noqa: F401 - registered with Celery on autodiscovery
 from shop.emails import send_order_email_task  # noqa: F401 - registered with Celery on autodiscovery
 
 
@@ -17,3 +19,9 @@ def reconcile_pending_orders() -> dict[str, int]:
 def delete_stale_carts() -> int:
     """Beat task (daily, see the data migration): abandoned and long-spent carts."""
     return carts.delete_stale_carts()
+
+
+@shared_task(name="shop.check_low_stock")
+def check_low_stock() -> int:
+    """Beat task (every ten minutes, see migration 0014): products that fell to their low-stock threshold."""
+    return alerts.alert_low_stock()

@@ -37,6 +37,14 @@ class Product(models.Model):
     low_stock_threshold = models.PositiveIntegerField(
         default=5, help_text="Staff see a low-stock warning at or below this many units."
     )
+    low_stock_alerted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=(
+            "When staff were mailed that stock fell to the threshold; cleared once it is back above (shop.alerts)."
+        ),
+    )
     tax_code = models.CharField(
         "Stripe tax code",
         max_length=20,

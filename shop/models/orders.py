@@ -120,6 +120,9 @@ class Order(models.Model):
             models.Index(
                 Upper("email"), "created_at", condition=Q(status="pending_payment"), name="shop_order_open_by_email"
             ),
+            # The admin dashboard's last 30 days (issue 15): orders by when they were paid, and by when placed.
+            models.Index(fields=["paid_at"], condition=Q(paid_at__isnull=False), name="shop_order_paid_at"),
+            models.Index(fields=["created_at"], name="shop_order_created_at"),
         ]
 
     def __str__(self) -> str:
