@@ -11,6 +11,7 @@ from django.utils import dateformat
 from django.utils.html import format_html, format_html_join
 
 from programs import dispatch, enrollments, lessons, selectors
+from programs.admin_report import ProgramReportAdmin
 from programs.forms import send_hour_field
 from programs.models import WEEKDAYS, Delivery, Enrollment, Program, Step
 
@@ -62,12 +63,12 @@ def _send_time(hour: int) -> str:
 
 
 @admin.register(Program)
-class ProgramAdmin(admin.ModelAdmin):
+class ProgramAdmin(ProgramReportAdmin, admin.ModelAdmin):
     """A program's settings, and its lessons as a short table: each lesson is edited on its own page (issue 11,
     item 12: 28 inline editors made a 13,600-pixel page)."""
 
     form = ProgramForm
-    list_display = ["name", "slug", "is_active", "is_public", "send_time", "lesson_count"]
+    list_display = ["name", "slug", "is_active", "is_public", "send_time", "lesson_count", "report_link"]
     list_filter = ["is_active", "is_public"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
