@@ -3,13 +3,14 @@
 from collections.abc import Callable
 
 from django.core.cache import cache
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.utils.cache import parse_etags
 from django.utils.http import quote_etag
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -100,7 +101,7 @@ class ArticlePagination(PageNumberPagination):
     page_size = 20
 
 
-def versioned_response(request, version: tuple, build: Callable[[], object], *params: str) -> Response:
+def versioned_response(request, version: tuple, build: Callable[[], object], *params: str) -> HttpResponse:
     """The API's side of content/caching.py: ETag from the content version (304 without
     serialising anything), the serialised data cached under it. `params` are the query
     parameters that change the answer; no other query string can multiply cache keys."""
@@ -111,11 +112,11 @@ def versioned_response(request, version: tuple, build: Callable[[], object], *pa
     headers = {"ETag": etag, "Cache-Control": "public, max-age=0, must-revalidate"}
     if etag in parse_etags(request.headers.get("If-None-Match", "")):
         return Response(status=304, headers=headers)
-    data = cache.get(f"content:api:{key}")
-    if data is None:
-        data = build()
-        cache.set(f"content:api:{key}", data, timeout=PAGE_CACHE_SECONDS)
-    return Response(data, headers=headers)
+    body = cache.get(f"content:api:{key}:json")
+    if body is None:
+        body = JSONRenderer().render(build())  # rendered once: a hit only sends the bytes
+        cache.set(f"content:api:{key}:json", body, timeout=PAGE_CACHE_SECONDS)
+    return HttpResponse(body, content_type="application/json", headers=headers)
 
 
 @extend_schema(

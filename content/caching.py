@@ -4,8 +4,9 @@ A page decorated with `versioned_page(version_of)` costs, when nothing changed, 
 one query `version_of` makes: a 304 if the client has it, else the cached HTML.
 Any edit changes the version, hence the ETag and the cache key: nothing is served
 stale, nothing needs purging. The footer's token (footer.py) is part of every key, since
-the cached HTML carries the footer. Only requests without a session or messages cookie
-get the cached page; base.html may show per-visitor things (flash messages) to others.
+the cached HTML carries the footer. The page is rendered once for everyone, with holes for a
+visitor's cart badge and flash messages (shop.page_cache), filled per request: a visitor with a
+session gets the cached page too, for the one more query of their session's row.
 """
 
 import hashlib
@@ -19,8 +20,21 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date, quote_etag
 
 from content.footer import footer_token
+from shop.page_cache import fill_visitor_bits, show_on_pages, visitor_of
 
 PAGE_CACHE_SECONDS = 24 * 3600
+
+# The home and product pages show articles, FAQ entries and the footer's site pages: their edits
+# show there at once too (shop.page_cache). The content pages themselves follow their versions.
+show_on_pages(
+    "content.Article",
+    "content.Tag",
+    "content.FaqEntry",
+    "content.FaqCategory",
+    "content.FaqEntryArticle",
+    "content.FurtherReading",
+    "content.SitePage",
+)
 
 
 def is_cookieless(request) -> bool:
@@ -45,8 +59,35 @@ def version_key(*parts) -> str:
     return hashlib.sha256(repr((*parts, settings.SITE_URL)).encode()).hexdigest()[:32]
 
 
+def serve_shared(request, *, key: str, last_modified: int | None, render: Callable[[], HttpResponse]):
+    """The page cached under `key` (rendered by `render` when missing, with shop.page_cache's
+    SHARED_CONTEXT), with this visitor's bits; a 304 when the client has this very page."""
+    visitor = visitor_of(request)
+    # The visitor's badge is part of their copy; a page with messages to show is never a 304.
+    validators = validators_for(request, key + visitor.etag_suffix, last_modified)
+    if not visitor.messages:
+        not_modified = get_conditional_response(
+            request, etag=validators["ETag"], last_modified=last_modified, response=validators
+        )
+        if not_modified is not validators:
+            return not_modified
+    page = cache.get(f"content:page:{key}")
+    if page is None:
+        response = render()
+        if response.status_code != 200:
+            return response
+        page = response.content
+        cache.set(f"content:page:{key}", page, timeout=PAGE_CACHE_SECONDS)
+    response = fill_visitor_bits(request, page, visitor)
+    for header in ("ETag", "Last-Modified", "Cache-Control"):
+        if header in validators:
+            response[header] = validators[header]
+    return response
+
+
 def versioned_page(version_of: Callable[..., tuple]):
-    """`version_of(request, *args, **kwargs)` returns what decides the page (may raise Http404)."""
+    """`version_of(request, *args, **kwargs)` returns what decides the page (may raise Http404).
+    The view renders the page for everyone: its context includes shop.page_cache.SHARED_CONTEXT."""
 
     def decorator(view):
         @wraps(view)
@@ -54,26 +95,9 @@ def versioned_page(version_of: Callable[..., tuple]):
             version = version_of(request, *args, **kwargs)
             # Only ?page= changes these pages; other query strings must not multiply cache keys.
             # The footer's token too: the cached page carries the footer's list of site pages.
-            key = version_key(request.path, request.GET.get("page", ""), version, footer_token())
             # ETag only: no timestamp says when an article left a list, so no Last-Modified.
-            validators = validators_for(request, key, None)
-            not_modified = get_conditional_response(request, etag=validators["ETag"], response=validators)
-            if not_modified is not validators:
-                return not_modified
-            cookieless = is_cookieless(request)
-            page = cache.get(f"content:page:{key}") if cookieless else None
-            if page is not None:
-                response = HttpResponse(page)
-            else:
-                response = view(request, *args, **kwargs)
-                if response.status_code != 200:
-                    return response
-                if cookieless:
-                    cache.set(f"content:page:{key}", response.content, timeout=PAGE_CACHE_SECONDS)
-            for header in ("ETag", "Last-Modified", "Cache-Control"):
-                if header in validators:
-                    response[header] = validators[header]
-            return response
+            key = version_key(request.path, request.GET.get("page", ""), version, footer_token())
+            return serve_shared(request, key=key, last_modified=None, render=lambda: view(request, *args, **kwargs))
 
         return wrapped
 

@@ -4,11 +4,11 @@ from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
-from django.utils.cache import add_never_cache_headers, get_conditional_response, patch_cache_control
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
-from content.caching import PAGE_CACHE_SECONDS, is_cookieless, validators_for, version_key, versioned_page
+from content.caching import PAGE_CACHE_SECONDS, serve_shared, version_key, versioned_page
 from content.footer import footer_token
 from content.models import Article, SitePage, Tag
 from content.selectors import (
@@ -21,6 +21,7 @@ from content.selectors import (
     published_articles,
 )
 from content.structured_data import blog_posting, faq_page
+from shop.page_cache import SHARED_CONTEXT
 
 ARTICLES_PER_PAGE = 10
 
@@ -43,7 +44,8 @@ def _listing_version(request, tag_slug: str | None = None) -> tuple:
 def article_list(request, tag_slug: str | None = None):
     tag = get_object_or_404(Tag, slug=tag_slug) if tag_slug else None
     paginator, page = _page_of(request, published_articles(tag=tag))
-    return render(request, "content/article_list.html", {"page": page, "paginator": paginator, "tag": tag})
+    context = {"page": page, "paginator": paginator, "tag": tag, **SHARED_CONTEXT}
+    return render(request, "content/article_list.html", context)
 
 
 def may_preview(user) -> bool:
@@ -81,14 +83,15 @@ def _article_fragments(article: Article, *, preview: bool) -> dict[str, str]:
     }
 
 
-def _article_page(request, fragments: dict[str, str]) -> HttpResponse:
+def _article_page(request, fragments: dict[str, str], visitor: dict) -> HttpResponse:
+    """`visitor`: SHARED_CONTEXT for the page cached for everyone, {} for a preview."""
     context = {
         "title": fragments["title"],
         "description": fragments["description"],
         # Rendered (and escaped) by our own templates above; cached as plain strings.
         **{key: mark_safe(fragments[key]) for key in ("meta", "head", "body")},  # noqa: S308
     }
-    return render(request, "content/article_detail.html", {"fragments": context})
+    return render(request, "content/article_detail.html", {"fragments": context, **visitor})
 
 
 @require_safe
@@ -99,38 +102,29 @@ def article_detail(request, slug: str):
         if not may_preview(request.user):
             raise Http404("No such article.")
         article = get_object_or_404(article_detail_queryset(include_unpublished=True), slug=slug)
-        return _private_preview(_article_page(request, _article_fragments(article, preview=True)))
+        return _private_preview(_article_page(request, _article_fragments(article, preview=True), {}))
 
     key = version_key(version, footer_token())  # the cached page carries the footer
-    validators = validators_for(request, key, int(version[1].timestamp()))
-    # Answered before any rendering: a revalidation costs the one query above.
-    not_modified = get_conditional_response(
-        request, etag=validators["ETag"], last_modified=int(version[1].timestamp()), response=validators
+    # A revalidation costs the one query above; the page and the article's own fragments are
+    # cached under its version: an edit changes the key, nothing goes stale.
+    last_modified = int(version[1].timestamp())
+    return serve_shared(
+        request,
+        key=f"article:{key}",
+        last_modified=last_modified,
+        render=lambda: _published_article(request, key, version[0]),
     )
-    if not_modified is not validators:
-        return not_modified
 
-    # The rendered article is cached under its version: an edit changes the key, nothing goes stale.
-    # Cookie-less requests get the whole page from the cache; others get base.html rendered
-    # around the cached article (it may show them flash messages).
-    cookieless = is_cookieless(request)
-    page = cache.get(f"content:article:{key}:page") if cookieless else None
-    if page is not None:
-        response = HttpResponse(page)
-    else:
-        fragments = cache.get(f"content:article:{key}")
-        if fragments is None:
-            article = article_detail_queryset().filter(pk=version[0]).first()
-            if article is None:  # unpublished between the two queries
-                raise Http404("No such article.")
-            fragments = _article_fragments(article, preview=False)
-            cache.set(f"content:article:{key}", fragments, timeout=PAGE_CACHE_SECONDS)
-        response = _article_page(request, fragments)
-        if cookieless:
-            cache.set(f"content:article:{key}:page", response.content, timeout=PAGE_CACHE_SECONDS)
-    for header in ("ETag", "Last-Modified", "Cache-Control"):
-        response[header] = validators[header]
-    return response
+
+def _published_article(request, key: str, pk: int) -> HttpResponse:
+    fragments = cache.get(f"content:article:{key}")
+    if fragments is None:
+        article = article_detail_queryset().filter(pk=pk).first()
+        if article is None:  # unpublished between the two queries
+            raise Http404("No such article.")
+        fragments = _article_fragments(article, preview=False)
+        cache.set(f"content:article:{key}", fragments, timeout=PAGE_CACHE_SECONDS)
+    return _article_page(request, fragments, SHARED_CONTEXT)
 
 
 @require_safe
@@ -138,7 +132,8 @@ def article_detail(request, slug: str):
 def faq(request):
     categories = faq_categories()
     entries = [entry for category in categories for entry in category.published_entries]
-    return render(request, "content/faq.html", {"categories": categories, "faq_ld": faq_page(entries)})
+    context = {"categories": categories, "faq_ld": faq_page(entries), **SHARED_CONTEXT}
+    return render(request, "content/faq.html", context)
 
 
 def may_preview_site_pages(user) -> bool:
@@ -154,7 +149,9 @@ def _site_page_version(request, slug: str) -> tuple:
 
 
 def _render_site_page(request, page: SitePage, *, preview: bool) -> HttpResponse:
-    return render(request, "content/site_page.html", {"page": page, "preview": preview})
+    # The published page is cached for everyone (holes for the visitor's bits); a preview is not.
+    visitor = {} if preview else SHARED_CONTEXT
+    return render(request, "content/site_page.html", {"page": page, "preview": preview, **visitor})
 
 
 @versioned_page(_site_page_version)

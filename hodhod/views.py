@@ -2,24 +2,35 @@ from django.shortcuts import render
 from django.views import defaults
 from django.views.decorators.http import require_safe
 
+from content.footer import footer_token
 from content.models import FaqEntry
 from content.selectors import published_articles
 from core.api import is_api_request, json_bad_request, json_not_found, json_permission_denied, json_server_error
-from shop.views import storefront_context
+from shop.page_cache import show_on_pages, stock_page
+from shop.storefront import storefront_context
+
+# The home and product pages show programs (the free ones, and what a product includes): their
+# edits show at once too (shop.page_cache). Enrollments and deliveries show on no public page.
+show_on_pages("programs.Program", "programs.Step")
 
 
-@require_safe
-def home(request):
-    """The front page composes the apps: the product, the latest articles, a FAQ teaser."""
+def _shared_home(request):
     return render(
         request,
         "home.html",
         {
-            **storefront_context(request),
+            **storefront_context(),
             "articles": list(published_articles()[:3]),
             "faq_entries": list(FaqEntry.objects.published().select_related("category")[:4]),
         },
     )
+
+
+@require_safe
+def home(request):
+    """The front page composes the apps: the products, the latest articles, a FAQ teaser. It shows
+    stock: cached for at most shop.page_cache.STOCK_SECONDS, the visitor's own bits filled in."""
+    return stock_page(request, ("home", footer_token()), lambda: _shared_home(request))
 
 
 def bad_request(request, exception):

@@ -15,6 +15,7 @@ from shop.carts import add_to_cart, create_cart, get_cart_by_token, remove_line,
 from shop.checkout import start_checkout
 from shop.limits import client_hash
 from shop.models import Cart, CartLine, Order, Product
+from shop.page_cache import STOCK_SECONDS, stock_answer
 from shop.selectors import cart_line, order_for_token
 from shop.serializers import (
     CartLineCreateSerializer,
@@ -41,17 +42,35 @@ def _cart_answer(cart: Cart, status_code: int = 200) -> Response:
     return Response(CartSerializer(get_cart_by_token(cart.token)).data, status=status_code)
 
 
-@extend_schema(tags=["shop"], summary="Products on sale", responses={200: ProductSerializer(many=True)})
+STOCK_NOTE = f"Cached: the stock fields are at most {STOCK_SECONDS} s old; an ETag answers If-None-Match."
+
+
+@extend_schema(
+    tags=["shop"], summary="Products on sale", description=STOCK_NOTE, responses={200: ProductSerializer(many=True)}
+)
 class ProductListApi(generics.ListAPIView):
     serializer_class = ProductSerializer
     queryset = Product.objects.on_sale()
 
+    def list(self, request, *args, **kwargs):
+        build = lambda: super(ProductListApi, self).list(request, *args, **kwargs).data  # noqa: E731
+        return stock_answer(request, ("products", request.query_params.get("page", "")), build)
 
-@extend_schema(tags=["shop"], summary="One product on sale", responses={200: ProductSerializer, **error_responses(404)})
+
+@extend_schema(
+    tags=["shop"],
+    summary="One product on sale",
+    description=STOCK_NOTE,
+    responses={200: ProductSerializer, **error_responses(404)},
+)
 class ProductDetailApi(generics.RetrieveAPIView):
     serializer_class = ProductSerializer
     queryset = Product.objects.on_sale()
     lookup_field = "slug"
+
+    def retrieve(self, request, *args, **kwargs):
+        build = lambda: super(ProductDetailApi, self).retrieve(request, *args, **kwargs).data  # noqa: E731
+        return stock_answer(request, ("product", kwargs["slug"]), build)
 
 
 class CartCreateApi(APIView):

@@ -13,9 +13,7 @@ import stripe
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.templatetags.static import static
-from django.urls import reverse
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -33,15 +31,17 @@ from shop.carts import (
 from shop.checkout import start_checkout
 from shop.converters import TokenConverter
 from shop.display import tracking_url
-from shop.forms import AddToCartForm, CartLineForm, CheckoutForm
+from shop.forms import CartLineForm, CheckoutForm
 from shop.fulfilment import fulfil_checkout_session
 from shop.hooks import extras_for_order
 from shop.limits import client_hash, limit, take_hit
-from shop.models import Cart, Order, Product, Refund
+from shop.models import Cart, Order, Refund
 from shop.orders import CheckoutError, OrderError
+from shop.page_cache import remember_cart_count
 from shop.selectors import cart_line, order_for_session_id, order_page_for_token
 from shop.shipping import country_name, offered_rates, shipping_countries
 from shop.staff import cancel_order
+from shop.storefront import product_detail  # noqa: F401 - shop.urls routes the product page here
 
 logger = logging.getLogger(__name__)
 
@@ -52,43 +52,6 @@ CONFIRMING_REFRESH_SECONDS = 3
 LIMIT_CODES = ("too_many_checkouts", "too_many_reserved")  # answered with their own status (429, 409)
 
 
-def _with_image(product: Product) -> Product:
-    """`product.image_src`: its image as a URL (a static path is resolved to its fingerprinted name)."""
-    location = product.image_url.strip()
-    product.image_src = location if location.startswith(("https://", "/")) else (static(location) if location else "")
-    return product
-
-
-AVAILABILITY = {"in": "InStock", "low": "LimitedAvailability", "out": "OutOfStock"}
-
-
-def _product_structured_data(product: Product, stock_state: str) -> dict:
-    """schema.org Product with its Offer, for search engines (rendered as JSON-LD)."""
-    image = product.image_src
-    return {
-        "@context": "https://schema.org",
-        "@type": "Product",
-        "name": product.name,
-        "sku": product.sku,
-        "description": product.description,
-        **({"image": image if image.startswith("https://") else f"{settings.SITE_URL}{image}"} if image else {}),
-        "brand": {"@type": "Brand", "name": "Hod & Hod"},
-        "offers": {
-            "@type": "Offer",
-            "url": f"{settings.SITE_URL}{product.get_absolute_url()}",
-            "price": str(product.price),
-            "priceCurrency": product.currency,
-            "availability": f"https://schema.org/{AVAILABILITY[stock_state]}",
-        },
-    }
-
-
-def _stock_state(product: Product) -> str:
-    if product.stock <= 0:
-        return "out"
-    return "low" if product.is_low_on_stock else "in"
-
-
 def _ship_to(request: HttpRequest) -> str:
     """The country the cart ships to: the one last chosen, while the shop still ships there."""
     chosen = request.session.get(COUNTRY_SESSION_KEY)
@@ -96,6 +59,7 @@ def _ship_to(request: HttpRequest) -> str:
 
 
 def _cart_context(request: HttpRequest, cart: Cart | None) -> dict:
+    remember_cart_count(request, cart)  # the badge cached pages show (shop.page_cache)
     lines = list(cart.lines.all()) if cart else []
     total, currency, country = (cart_total(cart), cart_currency(cart), _ship_to(request)) if cart else (None, None, "")
     return {
@@ -118,47 +82,6 @@ def _allow_form_action_to_stripe(response: HttpResponse) -> HttpResponse:
         parts = urlsplit(settings.STRIPE_API_BASE)
         response._csp_update = {"form-action": [f"{parts.scheme}://{parts.netloc}"]}
     return response
-
-
-def storefront_context(request: HttpRequest) -> dict:
-    """The catalog as the home page shows it; the project's home view adds the blog and FAQ
-    (the shop imports no other app)."""
-    products = [_with_image(product) for product in Product.objects.on_sale()]
-    cart = get_cart_for_session(request)
-    return {
-        "featured": products[0] if products else None,
-        "products": products,
-        "cart_item_count": cart_item_count(cart) if cart else 0,
-    }
-
-
-@require_http_methods(["GET", "HEAD", "POST"])
-def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    product = _with_image(get_object_or_404(Product.objects.on_sale(), slug=slug))
-    form = AddToCartForm(request.POST or None, available=product.stock)
-    if request.method == "POST" and form.is_valid():
-        cart = get_cart_for_session(request, create=True)
-        quantity = form.cleaned_data["quantity"]
-        try:
-            add_to_cart(cart=cart, product=product, quantity=quantity)
-        except CartError as error:
-            form.add_error("quantity", error.message)
-        else:
-            messages.success(request, f"Added {quantity} × {product.name} to your cart.")
-            return redirect(reverse("shop:cart"), permanent=False)
-    cart = get_cart_for_session(request)
-    stock_state = _stock_state(product)
-    return render(
-        request,
-        "shop/product.html",
-        {
-            "product": product,
-            "form": form,
-            "stock_state": stock_state,
-            "product_ld": _product_structured_data(product, stock_state),
-            "cart_item_count": cart_item_count(cart) if cart else 0,
-        },
-    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -254,6 +177,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
         result = start_checkout(cart=cart, email=email, client=client_hash(request), country=country)
     except (CheckoutError, CartError) as error:
         return _refused_checkout(request, form, error)
+    remember_cart_count(request, None)  # checked out: the badge shows no cart
     # 303: the browser follows with a GET to Stripe's hosted payment page.
     response = HttpResponse(status=303)
     response["Location"] = result.checkout_url

@@ -19,3 +19,12 @@ def api_client():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def _stock_pages_rendered_afresh():
+    """The home and product pages are cached up to 5 s under a generation that saves move
+    (shop.page_cache); a test's rows vanish by rollback, which moves nothing: a new generation each test."""
+    from shop.page_cache import new_pages_generation
+
+    new_pages_generation()
