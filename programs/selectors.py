@@ -152,3 +152,24 @@ def order_enrollments(order) -> dict[int, Enrollment]:
         )
     )
     return {enrollment.program_id: enrollment for enrollment in rows}
+
+
+# --- the admin dashboard's figures (issue 15) ----------------------------------------------------------
+
+
+def new_enrollment_counts(*, week_since: dt.datetime, month_since: dt.datetime) -> dict[str, int]:
+    """Enrollments made since `week_since` (`week`) and since `month_since` (`month`), whatever their origin or
+    status now. One query."""
+    return Enrollment.objects.filter(created_at__gte=month_since).aggregate(
+        month=Count("pk"), week=Count("pk", filter=Q(created_at__gte=week_since))
+    )
+
+
+def lesson_counts(*, sent_since: dt.datetime) -> dict[str, int]:
+    """Lessons sent since `sent_since` (`sent`) and lessons whose sending failed, however long ago (`failing`:
+    they wait for staff to resend them). One query."""
+    sent = Q(status=Delivery.Status.SENT, sent_at__gte=sent_since)
+    failing = Q(status=Delivery.Status.FAILED)
+    return Delivery.objects.filter(sent | failing).aggregate(
+        sent=Count("pk", filter=sent), failing=Count("pk", filter=failing)
+    )

@@ -1,8 +1,9 @@
 """The admin index's dashboard: what staff should look at first.
 
-Orders waiting to ship and failed lesson emails come first; orders flagged for a person
-come next. Models are looked up by name (`apps.get_model`) so the dashboard neither ties the
-project's apps together nor breaks while an app or a migration is missing.
+The figures of the business (hodhod.dashboard, issue 15) come first; then the work queues: orders
+waiting to ship, failed lesson emails, orders flagged for a person. The queues look their models up by
+name (`apps.get_model`) so they do not break while an app or a migration is missing. Each part is
+computed only for staff who may view its model.
 """
 
 from django import template
@@ -10,6 +11,8 @@ from django.apps import apps
 from django.db import DatabaseError
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+
+from hodhod.dashboard import build_dashboard, may_view
 
 register = template.Library()
 
@@ -69,18 +72,25 @@ def _failed_deliveries() -> dict | None:
     return {"rows": rows, "count": failed.count()}
 
 
-@register.simple_tag
-def admin_dashboard() -> dict:
-    """`{% admin_dashboard as dashboard %}`: orders to ship, failed deliveries, flagged orders."""
+@register.simple_tag(takes_context=True)
+def admin_dashboard(context) -> dict:
+    """`{% admin_dashboard as dashboard %}`: the figures (`sales`, `stock`, `members`, `programs`), then orders to
+    ship, failed deliveries, flagged orders; each only for staff who may view its model."""
+    request = context["request"]
     today = timezone.localdate()
-    dashboard = {"today": today}
-    for key, read in (
-        ("to_ship", lambda: _orders_to_ship(today)),
-        ("failed_deliveries", _failed_deliveries),
-        ("attention", _orders_needing_attention),
+    try:
+        dashboard = build_dashboard(request, today=today)
+    except DatabaseError:  # a table not migrated yet: show the work queues
+        dashboard = {}
+    dashboard["today"] = today
+    may_see_orders = may_view(request, "shop.Order")
+    for key, visible, read in (
+        ("to_ship", may_see_orders, lambda: _orders_to_ship(today)),
+        ("failed_deliveries", may_view(request, "programs.Enrollment"), _failed_deliveries),
+        ("attention", may_see_orders, _orders_needing_attention),
     ):
         try:
-            dashboard[key] = read()
+            dashboard[key] = read() if visible else None
         except DatabaseError:  # a table not migrated yet: show the rest
             dashboard[key] = None
     return dashboard
