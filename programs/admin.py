@@ -11,6 +11,7 @@ from django.utils import dateformat
 from django.utils.html import format_html, format_html_join
 
 from programs import dispatch, enrollments, lessons, selectors
+from programs.admin_engagement import engagement_summary
 from programs.admin_report import ProgramReportAdmin
 from programs.forms import send_hour_field
 from programs.models import WEEKDAYS, Delivery, Enrollment, Program, Step
@@ -233,7 +234,7 @@ class DeliveryInline(admin.TabularInline):
     extra = 0
     can_delete = False
     ordering = ["due_at"]
-    fields = ["step", "due_local", "status", "attempts", "sent_local", "message_id", "last_error"]
+    fields = ["step", "due_local", "status", "attempts", "sent_local", "engagement", "message_id", "last_error"]
     readonly_fields = fields
 
     @admin.display(description="Due (customer's time)")
@@ -243,6 +244,10 @@ class DeliveryInline(admin.TabularInline):
     @admin.display(description="Sent (customer's time)")
     def sent_local(self, delivery: Delivery) -> str:
         return selectors.local_label(delivery.enrollment, delivery.sent_at) or "–"
+
+    @admin.display(description="Engagement (customer's time)")
+    def engagement(self, delivery: Delivery) -> str:
+        return engagement_summary(delivery)
 
     def get_queryset(self, request):
         # Each row shows its step (str: "program · day n") and is titled str(delivery) ("day n: subject → email").
