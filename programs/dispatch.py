@@ -16,11 +16,12 @@ from collections.abc import Callable, Iterable
 from anymail.exceptions import AnymailAPIError, AnymailError
 from django.core.mail import get_connection
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from core.redaction import mask_email
 from programs import enrollments, lessons
-from programs.models import Delivery, Enrollment
+from programs.models import Delivery, Enrollment, Step
 
 logger = logging.getLogger(__name__)
 
@@ -144,11 +145,11 @@ def deliver_batch(*, delivery_ids: Iterable[int], retry_later: Callable[[int, fl
     the connection is closed (its state is unknown: a dropped SMTP session, a 421) and reopened for the rest.
     """
     connection = get_connection()
-    outcomes = []
+    outcomes, steps = [], {}
     try:
         for delivery_id in delivery_ids:
             _open_quietly(connection)
-            outcome, attempts = _deliver(delivery_id, final_attempt=None, connection=connection)
+            outcome, attempts = _deliver(delivery_id, final_attempt=None, connection=connection, steps=steps)
             outcomes.append(outcome)
             if outcome is Outcome.RETRY:
                 retry_later(delivery_id, retry_countdown(attempts - 1))
@@ -172,17 +173,24 @@ def _close_quietly(connection) -> None:
         logger.info("closing the mail connection failed", exc_info=True)
 
 
-def _deliver(delivery_id: int, *, final_attempt: bool | None, connection) -> tuple[Outcome, int]:
-    """`deliver`, also returning the delivery's attempts so far (what a retry's backoff counts)."""
+def _deliver(
+    delivery_id: int, *, final_attempt: bool | None, connection, steps: dict | None = None
+) -> tuple[Outcome, int]:
+    """`deliver`, also returning the delivery's attempts so far (what a retry's backoff counts).
+
+    `steps`: the lessons (with their program) a batch has already read, by id; each is read once per batch.
+    """
     with transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("enrollment__program", "step__program")
+            .select_related("enrollment")
+            .annotate(others_unfinished=Exists(_others_unfinished))
             .filter(pk=delivery_id)
             .first()
         )
         if delivery is None or delivery.status != Delivery.Status.SENDING:
             return Outcome.NOTHING, 0
+        delivery.step = _step(delivery.step_id, {} if steps is None else steps)
         enrollment = delivery.enrollment
         now = timezone.now()
         if enrollment.status == Enrollment.Status.PAUSED:
@@ -211,7 +219,7 @@ def _deliver(delivery_id: int, *, final_attempt: bool | None, connection) -> tup
             delivery.status = Delivery.Status.FAILED
             delivery.save(update_fields=["status", "attempts", "last_error", "updated_at"])
             logger.error("delivery %s to %s failed: %s", delivery.pk, mask_email(enrollment.email), delivery.last_error)
-            enrollments.complete_if_finished(enrollment=enrollment)
+            _complete_if_last(delivery)
             return Outcome.FAILED, delivery.attempts
         if message_id is None:  # the one mail function refused it: the address is suppressed
             return _skip(delivery, "address is suppressed"), delivery.attempts
@@ -220,15 +228,33 @@ def _deliver(delivery_id: int, *, final_attempt: bool | None, connection) -> tup
         delivery.message_id = message_id
         delivery.last_error = ""
         delivery.save(update_fields=["status", "attempts", "sent_at", "message_id", "last_error", "updated_at"])
-        enrollments.complete_if_finished(enrollment=enrollment)
+        _complete_if_last(delivery)
         return Outcome.SENT, delivery.attempts
+
+
+# Read with the lock, so a lesson that is not its enrollment's last costs no query of its own to find that out.
+_others_unfinished = (
+    Delivery.objects.unfinished().filter(enrollment_id=OuterRef("enrollment_id")).exclude(pk=OuterRef("pk"))
+)
+
+
+def _step(step_id: int, steps: dict) -> Step:
+    if step_id not in steps:
+        steps[step_id] = Step.objects.select_related("program").get(pk=step_id)
+    return steps[step_id]
+
+
+def _complete_if_last(delivery: Delivery) -> None:
+    """The enrollment is completed when nothing else of it was left to send (checked again, locked, there)."""
+    if not delivery.others_unfinished:
+        enrollments.complete_if_finished(enrollment=delivery.enrollment)
 
 
 def _skip(delivery: Delivery, reason: str) -> "Outcome":
     delivery.status = Delivery.Status.SKIPPED
     delivery.last_error = reason
     delivery.save(update_fields=["status", "attempts", "last_error", "updated_at"])
-    enrollments.complete_if_finished(enrollment=delivery.enrollment)
+    _complete_if_last(delivery)
     return Outcome.SKIPPED
 
 
