@@ -167,7 +167,7 @@ def _bars(labels, series, numbers, scale: _Scale, group_width: float, unit: str)
 
 def _x_labels(labels: list[str], group_width: float) -> SafeString:
     """Under each group; slanted when they would run into each other."""
-    slanted = len(labels) > 12 or max((len(label) for label in labels), default=0) * 7 > group_width
+    slanted = len(labels) > 12 or max((len(label) for label in labels), default=0) * 7 > group_width - 8
     y = PLOT_BOTTOM + 16
     rows = []
     for group, label in enumerate(labels):
