@@ -26,6 +26,7 @@ page's p99 during the storm ≤ 4× its idle p99; 0 errors; 0 oversold.
 import argparse
 import http.client
 import json
+import multiprocessing
 import os
 import statistics
 import subprocess
@@ -136,9 +137,8 @@ def buyer(port: int, index: int, count: int, start: threading.Event) -> list[tup
     return [buy(client, f"buyer{index}.{n}@example.com") for n in range(count)]
 
 
-def shopper(port: int, until: threading.Event, samples: int = 0) -> tuple[list[float], int]:
+def shopper(client: Client, until, samples: int = 0) -> tuple[list[float], int]:
     """GET / one after the other: `samples` times, or until `until` is set. (seconds each, errors)."""
-    client = Client(port)
     seconds, errors = [], 0
     while (len(seconds) + errors < samples) if samples else not until.is_set():
         status, _, took = client.call("GET", "/")
@@ -149,19 +149,34 @@ def shopper(port: int, until: threading.Event, samples: int = 0) -> tuple[list[f
     return seconds, errors
 
 
+def shopper_process(port: int, start, until, results) -> None:
+    """The shopper in a process of its own: among the buyers' 48 threads its clock would also count the waits
+    for this process's GIL (a thread whose answer has arrived waits its turn behind the buyers parsing theirs)."""
+    client = Client(port)
+    client.call("GET", "/")  # connected before the storm
+    start.wait()
+    results.send(shopper(client, until))
+
+
 def storm(port: int, buyers: int, per_buyer: int) -> dict:
     """The buyers at once and the shopper beside them; the figures of one storm."""
-    start, done = threading.Event(), threading.Event()
-    with ThreadPoolExecutor(buyers + 1) as pool:
-        home = pool.submit(shopper, port, done)
+    spawn = multiprocessing.get_context("spawn")
+    start, done, shopper_started = threading.Event(), spawn.Event(), spawn.Event()
+    receive, send = spawn.Pipe(duplex=False)
+    home = spawn.Process(target=shopper_process, args=(port, shopper_started, done, send), daemon=True)
+    home.start()
+    with ThreadPoolExecutor(buyers) as pool:
         futures = [pool.submit(buyer, port, index, per_buyer, start) for index in range(buyers)]
-        time.sleep(0.2)  # every buyer connected and waiting
-        started = time.perf_counter()
+        time.sleep(0.5)  # every buyer waiting, the shopper's process up
+        started, cpu_started = time.perf_counter(), time.process_time()
+        shopper_started.set()
         start.set()
         results = [outcome for future in futures for outcome in future.result()]
         elapsed = time.perf_counter() - started
+        client_cpu = (time.process_time() - cpu_started) / elapsed
         done.set()
-        home_seconds, home_errors = home.result()
+        home_seconds, home_errors = receive.recv()
+        home.join()
     checkouts = [seconds for outcome, seconds, _ in results if outcome == "ok"]
     failures = [outcome for outcome, _, _ in results if outcome != "ok"]
     return {
@@ -174,6 +189,7 @@ def storm(port: int, buyers: int, per_buyer: int) -> dict:
         "home_storm": home_seconds,
         "errors": len(failures) + home_errors,
         "failures": failures[:3],
+        "client_cpu": client_cpu,
     }
 
 
@@ -187,10 +203,10 @@ def phase(env: dict[str, str], latency: float, args) -> dict:
         sql("UPDATE shop_product SET stock = %s WHERE slug = %s", demand * 10, PRODUCT)
         with ThreadPoolExecutor(args.buyers) as pool:  # every thread's connections and imports, warm
             list(pool.map(lambda i: buy(Client(port), f"warm{i}@example.com"), range(args.buyers)))
-            list(pool.map(lambda _: shopper(port, threading.Event(), 3), range(args.buyers)))
+            list(pool.map(lambda _: shopper(Client(port), threading.Event(), 3), range(args.buyers)))
         sql("UPDATE shop_product SET stock = %s WHERE slug = %s", demand, PRODUCT)
         (last_line,) = sql("SELECT coalesce(max(id), 0) FROM shop_orderline")
-        home_idle, idle_errors = shopper(port, threading.Event(), args.idle_samples)
+        home_idle, idle_errors = shopper(Client(port), threading.Event(), args.idle_samples)
         figures = storm(port, args.buyers, args.per_buyer)
         (stock_after,) = sql("SELECT stock FROM shop_product WHERE slug = %s", PRODUCT)
         (in_orders,) = sql("SELECT coalesce(sum(quantity), 0) FROM shop_orderline WHERE id > %s", last_line)
@@ -198,6 +214,7 @@ def phase(env: dict[str, str], latency: float, args) -> dict:
     return {
         **figures,
         "latency": latency,
+        "load": os.getloadavg()[0],
         "home_idle": home_idle,
         "errors": figures["errors"] + idle_errors,
         "stock": (demand, stock_after, in_orders),
@@ -213,7 +230,8 @@ def report(phase_: dict) -> None:
         f"{phase_['rate']:.1f}/s; checkout p50 {phase_['checkout_p50'] * 1000:.0f} ms p99 "
         f"{phase_['checkout_p99'] * 1000:.0f} ms; home idle p50 {percentile(idle, 0.5) * 1000:.0f} ms p99 "
         f"{percentile(idle, 0.99) * 1000:.0f} ms, storm p50 {percentile(during, 0.5) * 1000:.0f} ms p99 "
-        f"{percentile(during, 0.99) * 1000:.0f} ms ({len(during)} loads); errors {phase_['errors']}"
+        f"{percentile(during, 0.99) * 1000:.0f} ms ({len(during)} loads); errors {phase_['errors']}; client CPU {phase_['client_cpu']:.2f} cores; "
+        f"load {phase_['load']:.1f}"
         f"{' ' + str(phase_['failures']) if phase_['failures'] else ''}; stock {before} → {after}, "
         f"sold {phase_['sold']}, in orders {in_orders}, oversold {phase_['oversold']}",
         flush=True,
@@ -235,13 +253,19 @@ def summary(phases: list[dict], latencies: list[float]) -> bool:
             "idle_p99": percentile(home_idle, 0.99),
             "storm_p50": percentile(home_storm, 0.5),
             "storm_p99": percentile(home_storm, 0.99),
+            # Each round against its own idle figure, then the median: one round on a machine gone busy moves it little.
+            "home_ratio": statistics.median(
+                percentile(p["home_storm"], 0.99) / percentile(p["home_idle"], 0.99) for p in runs
+            ),
         }
-    print("\nlatency  checkouts/s  checkout p50/p99 ms  home idle p50/p99 ms  home storm p50/p99 ms  storm/idle p99")
+    print(
+        "\nlatency  checkouts/s  checkout p50/p99 ms  home idle p50/p99 ms  home storm p50/p99 ms  storm/idle p99 (median of rounds)"
+    )
     for latency, row in rows.items():
         print(
             f"{latency:5.1f} s  {row['rate']:11.1f}  {row['checkout_p50'] * 1000:8.0f} / {row['checkout_p99'] * 1000:<8.0f}"
             f"  {row['idle_p50'] * 1000:8.0f} / {row['idle_p99'] * 1000:<9.0f}  {row['storm_p50'] * 1000:8.0f} / "
-            f"{row['storm_p99'] * 1000:<10.0f}  {row['storm_p99'] / row['idle_p99']:6.1f}×"
+            f"{row['storm_p99'] * 1000:<10.0f}  {row['home_ratio']:6.1f}×"
         )
     fast, slow = min(latencies), max(latencies)
     ratios = [
@@ -252,7 +276,7 @@ def summary(phases: list[dict], latencies: list[float]) -> bool:
     ratio = statistics.median(ratios)
     print(f"checkouts/s at {slow:g} s ÷ at {fast:g} s, round by round: {', '.join(f'{r:.2f}' for r in ratios)}")
     errors, oversold = sum(p["errors"] for p in phases), sum(p["oversold"] for p in phases)
-    worst_home = max(row["storm_p99"] / row["idle_p99"] for row in rows.values())
+    worst_home = max(row["home_ratio"] for row in rows.values())
     goals = [
         (
             f"checkouts/s at {slow:g} s ≥ {GOAL_RATE_RATIO}× at {fast:g} s (median of the rounds' ratios)",
@@ -260,7 +284,7 @@ def summary(phases: list[dict], latencies: list[float]) -> bool:
             f"{ratio:.2f}×",
         ),
         (
-            f"home page p99 during the storm ≤ {GOAL_HOME_P99_RATIO:g}× idle (worst latency)",
+            f"home page p99 during the storm ≤ {GOAL_HOME_P99_RATIO:g}× idle (median of the rounds, worst latency)",
             worst_home <= GOAL_HOME_P99_RATIO,
             f"{worst_home:.1f}×",
         ),

@@ -17,20 +17,44 @@ at the peak (2 × 16 held 48 buyers' home page p99 at 0.1-1.5 s, 2 × 32 at abou
 keeps its own database connection: WEB_CONCURRENCY × WEB_THREADS per web container, with the Celery
 workers' and the admin's, must fit within PostgreSQL's `max_connections`.
 
+In a storm the home page waits for its process's GIL behind every runnable checkout thread. Two knobs for that,
+set in each worker as it starts (`post_worker_init`): WEB_SWITCH_INTERVAL, Python's switch interval in seconds
+(default Python's 0.005), and WEB_API_SLOTS, API writes at once per process (hodhod.admission; 0: no limit), with
+WEB_API_QUEUE_TIMEOUT seconds a write may wait for a slot before a 503 (default 10).
+
 A module, not a `gunicorn.conf.py` at the top of the repo: gunicorn loads that file by itself into
 every server started there (the benchmarks start their own).
 """
 
 import os
+import sys
 
 from gunicorn.glogging import Logger
 
 from core.redaction import RedactFilter
+from hodhod.admission import AdmissionLimit, release_slots_on_outbound_http
 
 
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name, "")
     return int(value) if value else default
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "")
+    return float(value) if value else default
+
+
+SWITCH_INTERVAL = _env_float("WEB_SWITCH_INTERVAL", sys.getswitchinterval())
+API_SLOTS = _env_int("WEB_API_SLOTS", 0)
+API_QUEUE_TIMEOUT = _env_float("WEB_API_QUEUE_TIMEOUT", 10.0)
+
+
+def post_worker_init(worker) -> None:
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    if API_SLOTS:
+        release_slots_on_outbound_http()
+        worker.wsgi = AdmissionLimit(worker.wsgi, slots=API_SLOTS, queue_timeout=API_QUEUE_TIMEOUT)
 
 
 class RedactingLogger(Logger):
