@@ -18,6 +18,7 @@ BENCHMARKS = [
     "bench.programs_smtp",
     "bench.programs_new_step",
     "bench.content_pages",
+    "bench.programs_clicks",
     "bench.launch_storm",
 ]
 
