@@ -119,7 +119,13 @@ def _percent(part: int, whole: int) -> str:
 def _revenue(window: Window) -> dict:
     """Per currency: paid, refunded and net totals, orders paid, and the net per day as a chart."""
     paid_rows, refund_rows = paid_and_refunded_by_day(since=window.since)
-    currencies = sorted({row["currency"] for row in paid_rows} | {row["currency"] for row in refund_rows})
+    orders: dict[str, int] = {}
+    for row in paid_rows:
+        orders[row["currency"]] = orders.get(row["currency"], 0) + row["orders"]
+    currencies = sorted(  # the currency most orders are paid in first
+        {row["currency"] for row in paid_rows} | {row["currency"] for row in refund_rows},
+        key=lambda currency: (-orders.get(currency, 0), currency),
+    )
     result = {}
     for currency in currencies:
         paid = {row["day"]: row["total"] for row in paid_rows if row["currency"] == currency}
@@ -129,7 +135,7 @@ def _revenue(window: Window) -> dict:
         result[currency] = {
             "paid": sum(paid.values(), zero),
             "refunded": sum(refunded.values(), zero),
-            "orders": sum(row["orders"] for row in paid_rows if row["currency"] == currency),
+            "orders": orders.get(currency, 0),
             "chart": bar_chart(
                 [(dateformat.format(day, "j M"), amount) for day, amount in net],
                 title=f"Revenue per day in {currency}, net of refunds, last {WINDOW_DAYS} days",

@@ -65,6 +65,10 @@ def refund(order: Order, amount: str, status: str = "succeeded") -> Refund:
 
 @pytest.fixture
 def shop_data():
+    seed_shop()
+
+
+def seed_shop():
     """USD: 4 orders paid in the last 30 days (59 + 100 + 40 + 80 = 279.00), 60.00 of it refunded today; one
     paid 45 days ago still to ship; one checkout open and one that never reached Stripe. EUR: one 25.00 order."""
     save10 = PromotionCodeFactory(code="SAVE10")
@@ -87,6 +91,10 @@ def shop_data():
 
 @pytest.fixture
 def members_data():
+    seed_members()
+
+
+def seed_members():
     monthly = Plan.objects.create(name="Coach monthly", slug="m", price=Decimal("9.00"), interval=Plan.Interval.MONTH)
     yearly = Plan.objects.create(name="Coach yearly", slug="y", price=Decimal("90.00"), interval=Plan.Interval.YEAR)
 
@@ -112,6 +120,10 @@ def members_data():
 
 @pytest.fixture
 def programs_data():
+    seed_programs()
+
+
+def seed_programs():
     step = StepFactory()
     recent = [EnrollmentFactory(program=step.program) for _ in range(2)]
     ten_days = EnrollmentFactory(program=step.program)
