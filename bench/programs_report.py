@@ -5,7 +5,7 @@
 Creates a throw-away PostgreSQL database (`bench_hodhod_programs_report`), migrates it and fills two
 programs of `--lessons` lessons by SQL `generate_series`: "small" with `--small` deliveries, "large" with
 `--large`, in the same tables. Each enrollment (origins 50 % bought, 35 % signup, 10 % member, 5 % staff;
-enrolled over the last 400 days) has a delivery per lesson: sent when its day has come (1 % failed), the rest
+enrolled one after the other over the last 400 days) has a delivery per lesson: sent when its day has come (1 % failed), the rest
 scheduled, or cancelled after the person dropped out; of the sent, 1.5 % bounce, the others are delivered,
 45 % opened, 8 % clicked, 3 % clicked only by a link scanner, 0.3 % unsubscribe, 0.05 % complain.
 
@@ -36,7 +36,7 @@ SELECT %(program)s, %(prefix)s || i || '@example.com', '',
        'UTC', 8,
        CASE WHEN i %% 10 < 3 THEN 'completed' WHEN i %% 10 = 3 THEN 'unsubscribed' ELSE 'active' END,
        md5(%(prefix)s || i || 'a') || md5(%(prefix)s || i || 'b'), CURRENT_DATE, 0,
-       now() - ((i * 7919) %% 400) * interval '1 day', now(), now()
+       now() - 400 * (%(people)s - i) / %(people)s * interval '1 day' - (i %% 24) * interval '1 hour', now(), now()
 FROM generate_series(1, %(people)s::bigint) AS i;
 
 INSERT INTO programs_delivery
@@ -66,6 +66,7 @@ FROM (
         WHERE e.program_id = %(program)s
     ) AS drawn
 ) AS timed
+ORDER BY eid, sid  -- as the enrollments came: each one's lessons are written when it starts
 """
 
 

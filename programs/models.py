@@ -299,6 +299,15 @@ class Delivery(models.Model):
             models.Index(fields=["claimed_at"], condition=Q(status="sending"), name="delivery_claimed_sending"),
             # ESP tracking events that carry no metadata find their delivery by the ESP's message id.
             models.Index(fields=["message_id"], condition=~Q(message_id=""), name="delivery_message_id"),
+            # The program report (issue 15): a lesson's sent deliveries, by send time (the period filter), and
+            # whose they are (the funnel's join) without visiting the table. Engagement columns stay out of
+            # it, so recording an open or a click can still be a HOT update.
+            models.Index(
+                fields=["step", "sent_at"],
+                include=["enrollment"],
+                condition=Q(sent_at__isnull=False),
+                name="delivery_sent_by_step",
+            ),
         ]
 
     def __str__(self) -> str:
