@@ -17,6 +17,7 @@ BENCHMARKS = [
     "bench.programs_dispatch",
     "bench.programs_smtp",
     "bench.programs_new_step",
+    "bench.programs_report",
     "bench.content_pages",
     "bench.programs_clicks",
     "bench.launch_storm",
