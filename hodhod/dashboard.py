@@ -81,8 +81,7 @@ def may_view(request, label: str) -> bool:
         model = apps.get_model(label)
     except LookupError:
         return False
-    model_admin = admin.site._registry.get(model)
-    return model_admin is not None and model_admin.has_view_permission(request)
+    return admin.site.is_registered(model) and admin.site.get_model_admin(model).has_view_permission(request)
 
 
 def changelist_url(label: str, **params) -> str:
