@@ -10,6 +10,7 @@ Topics: `news` (news and offers) and `recovery` (one reminder of a checkout left
 function still applies the suppression list on top (core.mail): consent never lifts a suppression.
 """
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from core.models import Consent
@@ -43,6 +44,23 @@ def record_consent(
         return None
     fields = {"recorded_at": recorded_at} if recorded_at is not None else {}
     return Consent.objects.create(email=email, topic=topic, granted=bool(granted), source=source, **fields)
+
+
+def record_consents_once(*, email: str, topics: Iterable[str], granted: bool, source: str) -> int:
+    """`record_consent(…, once_per_source=True)` for several topics in two queries (one read, one insert):
+    a Checkout Session's answer covers two topics, and a paid webhook should not pay four round trips for it.
+    The number of statements recorded."""
+    topics = list(dict.fromkeys(topics))
+    if unknown := [topic for topic in topics if topic not in TOPICS]:
+        raise ValueError(f"unknown consent topics {unknown!r} (of {sorted(TOPICS)})")
+    email = normalize_email(email)
+    if not email:
+        raise ValueError("a consent needs an email address")
+    source = (source or "")[:200]
+    stated = set(Consent.objects.filter(email=email, source=source, topic__in=topics).values_list("topic", flat=True))
+    new = [Consent(email=email, topic=t, granted=bool(granted), source=source) for t in topics if t not in stated]
+    Consent.objects.bulk_create(new)
+    return len(new)
 
 
 def has_consent(email: str, topic: str) -> bool:

@@ -5,12 +5,12 @@ import json
 import logging
 import traceback
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from core.redaction import loggable
-from payments.client import construct_event, id_of
+from payments.client import id_of, verify_signature
 from payments.models import StripeEvent
 from payments.registry import combined_state, handlers_for
 
@@ -23,14 +23,18 @@ def verify_stripe_event(*, payload: bytes, sig_header: str) -> dict:
 
     Raises `stripe.SignatureVerificationError` (forged, wrong secret, stale) or `ValueError` (not an event).
     """
-    construct_event(payload, sig_header)
-    data = json.loads(payload)
+    verify_signature(payload, sig_header)
+    try:
+        data = json.loads(payload)
+    except RecursionError as exc:  # signed, but nested deeper than the JSON parser can go
+        raise ValueError("not a Stripe event") from exc
     if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not isinstance(data.get("type"), str):
         raise ValueError("not a Stripe event")
     if not isinstance(data.get("data"), dict):
         raise ValueError("not a Stripe event")
-    if len(data["id"]) > 255 or len(data["type"]) > 100 or _has_nul(data):
-        # Stripe's ids and types are short; PostgreSQL stores no NUL, in text or in jsonb.
+    # Stripe's ids and types are short; PostgreSQL stores no NUL, in text or in jsonb. JSON can only carry a NUL
+    # as the escape \u0000, so a body without that text needs no walk.
+    if len(data["id"]) > 255 or len(data["type"]) > 100 or (b"\\u0000" in payload and _has_nul(data)):
         raise ValueError("not a Stripe event")
     return data
 
@@ -52,30 +56,20 @@ def _has_nul(value) -> bool:
 def process_stripe_event(*, event: dict) -> str:
     """Store the event once by its id and apply it in the same transaction as its effects.
 
-    The event row is locked (`select_for_update`) while it is applied, so two concurrent deliveries
-    of one event cannot both apply it: the second waits, then sees it processed.
+    The event row is locked while it is applied (a new row by its INSERT, a stored one by `select_for_update`),
+    so two concurrent deliveries of one event cannot both apply it: the second waits, then sees it processed.
     A failure rolls the effects back, leaves the event `failed` with its error, and re-raises
     (the webhook answers non-2xx, Stripe retries; reconciliation retries too).
     """
     event_id = event["id"]
-    obj = (event.get("data") or {}).get("object") or {}
     try:
         with transaction.atomic():
-            # INSERT … ON CONFLICT DO NOTHING: a concurrent duplicate waits here until the first commits.
-            StripeEvent.objects.bulk_create(
-                [
-                    StripeEvent(
-                        id=event_id,
-                        type=event["type"][:100],
-                        payload=event,
-                        payment_intent_id=(id_of(obj.get("payment_intent")) if isinstance(obj, dict) else "")[:255],
-                    )
-                ],
-                ignore_conflicts=True,
-            )
-            stored = StripeEvent.objects.select_for_update().get(pk=event_id)
-            if stored.state in (StripeEvent.State.PROCESSED, StripeEvent.State.IGNORED):
-                return "duplicate"
+            stored = _store_new(event)
+            if stored is None:  # stored before: a duplicate, a retry, or a delivery racing this one
+                # The payload is read only if the event is applied again (a failed or deferred one).
+                stored = StripeEvent.objects.select_for_update().defer("payload").get(pk=event_id)
+                if stored.state in (StripeEvent.State.PROCESSED, StripeEvent.State.IGNORED):
+                    return "duplicate"
             stored.attempts += 1
             state = _apply(stored)
             stored.state = state
@@ -87,6 +81,39 @@ def process_stripe_event(*, event: dict) -> str:
         logger.error("applying Stripe event %s failed: %s", event_id, loggable(exc))
         _record_failure(event)
         raise
+
+
+def _store_new(event: dict) -> StripeEvent | None:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING: the new row (locked by this transaction until it commits), or
+    None when the event was stored before. One round trip where a bulk_create and a locking SELECT took two; a
+    concurrent duplicate waits on this INSERT until the first delivery commits, then finds the row stored."""
+    obj = (event.get("data") or {}).get("object") or {}
+    stored = StripeEvent(
+        id=event["id"],
+        type=event["type"][:100],
+        payload=event,
+        state=StripeEvent.State.RECEIVED,
+        payment_intent_id=(id_of(obj.get("payment_intent")) if isinstance(obj, dict) else "")[:255],
+        received_at=timezone.now(),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {StripeEvent._meta.db_table} "  # noqa: S608 - the table name is ours, the values parameters
+            "(id, type, payload, state, payment_intent_id, received_at, attempts, last_error) "
+            "VALUES (%s, %s, %s::jsonb, %s, %s, %s, 0, '') ON CONFLICT (id) DO NOTHING RETURNING 1",
+            [
+                stored.id,
+                stored.type,
+                json.dumps(event),
+                stored.state,
+                stored.payment_intent_id,
+                stored.received_at,
+            ],
+        )
+        if cursor.fetchone() is None:
+            return None
+    stored._state.adding, stored._state.db = False, connection.alias
+    return stored
 
 
 def _apply(stored: StripeEvent) -> str:

@@ -93,7 +93,7 @@ def enroll_order(*, order, now: dt.datetime | None = None) -> list[Enrollment]:
     Safe to call any number of times, also concurrently: (order, program) is unique and
     `get_or_create` returns the row another call created.
     """
-    product_ids = list(order.lines.values_list("product_id", flat=True))
+    product_ids = {line.product_id for line in order.lines.all()}  # prefetched by the shop's announcement
     programs = Program.objects.active().filter(granted_by__in=product_ids).distinct().order_by("pk")
     enrollments = []
     for program in programs:

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from core.redaction import loggable, mask_email
@@ -35,10 +35,12 @@ from shop.shipping import (
     remember_stripe_rates,
     shipping_options_param,
 )
+from shop.stock import take_units
 
 logger = logging.getLogger(__name__)
 CHECKOUT_SESSION_LIFETIME = timedelta(minutes=31)  # Stripe's minimum is 30 minutes from the moment it gets the call
 ORDER_NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
+ORDER_NUMBER_TRIES = 5
 
 
 @dataclass(frozen=True)
@@ -52,14 +54,12 @@ def _new_order_number() -> str:
     return "HH-" + "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(7))
 
 
-def _create_order(**fields) -> Order:
-    for _ in range(5):
-        try:
-            with transaction.atomic():
-                return Order.objects.create(number=_new_order_number(), **fields)
-        except IntegrityError:
-            continue
-    raise IntegrityError("could not find a free order number")
+def _remember_lines(order: Order, lines: list[OrderLine]) -> None:
+    """Keep the order's new lines (their products attached) as if prefetched: the Checkout Session's line items
+    read them from memory, not from the rows just written."""
+    queryset = order.lines.all()
+    queryset._result_cache, queryset._prefetch_done = lines, True
+    order._prefetched_objects_cache = {"lines": queryset}
 
 
 def _check_lines(lines: list[CartLine], products: dict[int, Product]) -> str:
@@ -86,27 +86,29 @@ def _check_lines(lines: list[CartLine], products: dict[int, Product]) -> str:
 def reserve_cart(*, cart: Cart, email: str, client: str = "", country: str | None = None) -> Order:
     """Turn an open cart into a `pending_payment` order, taking its units from stock; all or nothing.
     `client` (a `shop.limits.client_hash`) is kept on the order so its holds count against that client;
-    `country` (one of SHOP_SHIPPING_COUNTRIES, default the first) decides the shipping rates it is offered."""
+    `country` (one of SHOP_SHIPPING_COUNTRIES, default the first) decides the shipping rates it is offered.
+    Raises IntegrityError, having changed nothing, in the rare case that its random order number was taken."""
     country = checkout_country(country)
     cart = Cart.objects.select_for_update().get(pk=cart.pk)
     if not cart.is_open:
         raise CheckoutError("cart_checked_out", "This cart has already been checked out; start a new one.", 409)
-    lines = list(CartLine.objects.filter(cart=cart).order_by("pk"))
+    # The lines and their products in one query, the products locked in pk order so two carts never deadlock (the
+    # lock is taken as the sorted rows come out); a product waited for is read as the other checkout left it.
+    by_product = CartLine.objects.filter(cart=cart).select_related("product").order_by("product_id")
+    lines = sorted(by_product.select_for_update(of=("product",)), key=lambda line: line.pk)
     if not lines:
         raise CheckoutError("empty_cart", "Your cart is empty: add a product before checking out.")
-    # Check and reserve under one lock, rows locked in pk order so two carts never deadlock.
-    products = {
-        p.pk: p
-        for p in Product.objects.select_for_update().filter(pk__in=[line.product_id for line in lines]).order_by("pk")
-    }
+    products = {line.product_id: line.product for line in lines}
     currency = _check_lines(lines, products)
     wanted = {line.product_id: line.quantity for line in lines}
     check_reservation_caps(wanted=wanted, products=products, client=client, email=email)
-    for line in lines:
-        Product.objects.filter(pk=line.product_id).update(stock=F("stock") - line.quantity)
+    take_units(quantities=wanted)
     check_low_stock_after_commit(product_ids=wanted)  # staff hear of a product that fell to its threshold
     subtotal = sum((products[line.product_id].price * line.quantity for line in lines), Decimal("0.00"))
-    order = _create_order(
+    # No savepoint around the INSERT: a taken number (7 characters of 32) fails the whole reservation, which
+    # start_checkout runs again with a new number.
+    order = Order.objects.create(
+        number=_new_order_number(),
         email=email,
         currency=currency,
         subtotal=subtotal,
@@ -115,7 +117,7 @@ def reserve_cart(*, cart: Cart, email: str, client: str = "", country: str | Non
         shipping_country=country,
         shipping_options=offered_snapshot(offered_rates(country=country, currency=currency, subtotal=subtotal)),
     )
-    OrderLine.objects.bulk_create(
+    order_lines = OrderLine.objects.bulk_create(
         OrderLine(
             order=order,
             product=products[line.product_id],
@@ -126,6 +128,7 @@ def reserve_cart(*, cart: Cart, email: str, client: str = "", country: str | Non
         )
         for line in lines
     )
+    _remember_lines(order, order_lines)
     units = sum(line.quantity for line in lines)
     record_order_event(
         order=order, kind="created", to_status=order.status, message=f"Order placed; {units} unit(s) reserved."
@@ -136,7 +139,18 @@ def reserve_cart(*, cart: Cart, email: str, client: str = "", country: str | Non
     return order
 
 
+def _reserve_with_a_free_number(**kwargs) -> Order:
+    for _ in range(ORDER_NUMBER_TRIES - 1):
+        try:
+            return reserve_cart(**kwargs)
+        except IntegrityError:
+            continue
+    return reserve_cart(**kwargs)
+
+
 def _line_items(order: Order) -> list[dict]:
+    # In pk order with their products: read in one query, or kept from the reservation (_remember_lines).
+    prefetch_related_objects([order], Prefetch("lines", OrderLine.objects.select_related("product").order_by("pk")))
     return [
         {
             "price_data": {
@@ -147,7 +161,7 @@ def _line_items(order: Order) -> list[dict]:
             },
             "quantity": line.quantity,
         }
-        for line in order.lines.select_related("product").order_by("pk")
+        for line in order.lines.all()
     ]
 
 
@@ -204,7 +218,7 @@ def start_checkout(
         raise CheckoutError("invalid_email", "Enter a valid email address, like name@example.com.") from None
     country = checkout_country(country)
     take_checkout_slot(client=client, email=email)
-    order = reserve_cart(cart=cart, email=email, client=client, country=country)
+    order = _reserve_with_a_free_number(cart=cart, email=email, client=client, country=country)
     # Stripe is called outside the reservation's transaction: a slow Stripe never holds product locks.
     try:
         session = create_checkout_session(order=order, success_url=success_url, cancel_url=cancel_url)

@@ -81,12 +81,12 @@ def send_order_email(
     return message_id
 
 
-def send_recorded_email(*, email_id: int) -> bool:
+def send_recorded_email(*, email_id: int, order: Order | None = None) -> bool:
     """Send one recorded order email unless it was sent already; True once it is sent.
 
     The row is locked while it is sent (`SKIP LOCKED`: whoever else holds it is sending it), so the first
     try, the Celery retry and reconciliation never send it twice. Raises what the mail backend raised,
-    after recording it on the row."""
+    after recording it on the row. `order`: its order, when the caller holds it already (read otherwise)."""
     with transaction.atomic():
         email = OrderEmail.objects.select_for_update(skip_locked=True).filter(pk=email_id).first()
         if email is None or email.sent_at is not None:
@@ -94,7 +94,8 @@ def send_recorded_email(*, email_id: int) -> bool:
         email.attempts += 1
         try:
             with transaction.atomic():  # a savepoint: whatever fails, the attempt is still recorded below
-                order = Order.objects.get(pk=email.order_id)
+                if order is None or order.pk != email.order_id:
+                    order = Order.objects.get(pk=email.order_id)
                 send_order_email(order=order, kind=email.kind, refund=email.refund, order_return=email.order_return)
         except Exception as exc:
             error = exc
@@ -140,12 +141,13 @@ def record_order_email(
     return OrderEmail.objects.create(order_id=order_id, kind=kind).pk
 
 
-def deliver_order_email(*, order_id: int, kind: str, email_id: int | None = None) -> None:
+def deliver_order_email(*, order_id: int, kind: str, email_id: int | None = None, order: Order | None = None) -> None:
     """Send the recorded email (recorded now without `email_id`); if the mail server is down, hand it to the
-    retrying Celery task; if the broker is down too, the row waits for reconciliation (`send_unsent_order_emails`)."""
+    retrying Celery task; if the broker is down too, the row waits for reconciliation (`send_unsent_order_emails`).
+    `order`: the order, when the caller holds it already."""
     email_id = email_id or record_order_email(order_id=order_id, kind=kind)
     try:
-        send_recorded_email(email_id=email_id)
+        send_recorded_email(email_id=email_id, order=order)
     except Exception as exc:
         logger.error("sending the %s email for order %s failed (%s); queueing a retry", kind, order_id, loggable(exc))
         try:

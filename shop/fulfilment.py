@@ -79,26 +79,31 @@ def fulfil_checkout_session(
 
 
 def apply_checkout_session(*, order: Order, session: dict, stripe_event_id: str = "", source: str = "") -> None:
-    """The effects of a session's state on its (locked) order."""
+    """The effects of a session's state on its (locked) order. What changes on the order row is written in one
+    UPDATE where it can be (the transition's, when the session pays it)."""
+    changed = []
     if not order.checkout_session_id and session.get("id"):
         order.checkout_session_id = session["id"]
-        order.save(update_fields=["checkout_session_id", "updated_at"])
+        changed += ["checkout_session_id", "updated_at"]
     status = session.get("status")
     if status in ("complete", "expired"):
         record_session_consent(order=order, session=session)
     if status == "complete":
-        store_customer_details(order, session)
+        changed += store_customer_details(order, session)
         if session.get("payment_status") in ("paid", "no_payment_required"):
-            _mark_paid(order, session, stripe_event_id, source)
-        elif order.status == Status.PENDING_PAYMENT and not order.events.filter(kind="awaiting_payment").exists():
-            record_order_event(
-                order=order,
-                kind="awaiting_payment",
-                message="Checkout completed with a delayed payment method; waiting for the payment to clear.",
-                stripe_event_id=stripe_event_id,
-            )
+            _mark_paid(order, session, stripe_event_id, source, changed)
+        else:
+            _save(order, changed)
+            if order.status == Status.PENDING_PAYMENT and not order.events.filter(kind="awaiting_payment").exists():
+                record_order_event(
+                    order=order,
+                    kind="awaiting_payment",
+                    message="Checkout completed with a delayed payment method; waiting for the payment to clear.",
+                    stripe_event_id=stripe_event_id,
+                )
         apply_deferred_events(payment_intent_id=order.payment_intent_id)
     elif status == "expired":
+        _save(order, changed)
         if order.status == Status.PENDING_PAYMENT:
             transition_order(
                 order=order,
@@ -107,11 +112,23 @@ def apply_checkout_session(*, order: Order, session: dict, stripe_event_id: str 
                 message="Checkout session expired.",
             )
         schedule_recovery(order=order, session=session)
+    else:
+        _save(order, changed)
+
+
+def _save(order: Order, fields: list[str]) -> None:
+    """Write the fields the caller set (none: no query); a field set to an SQL expression is read again from the
+    row when it is next used, not kept as the expression."""
+    if fields:
+        order.save(update_fields=list(dict.fromkeys(fields)))
+    for name, value in list(vars(order).items()):
+        if hasattr(value, "resolve_expression"):
+            del vars(order)[name]  # a deferred field now: loaded on first use
 
 
 def apply_failed_payment(*, order: Order, session: dict, stripe_event_id: str) -> None:
     """A delayed payment method failed: the (locked) order is cancelled and its units go back."""
-    store_customer_details(order, session)
+    _save(order, store_customer_details(order, session))
     if order.status == Status.PENDING_PAYMENT:
         transition_order(
             order=order,
@@ -121,7 +138,9 @@ def apply_failed_payment(*, order: Order, session: dict, stripe_event_id: str) -
         )
 
 
-def store_customer_details(order: Order, session: dict) -> None:
+def store_customer_details(order: Order, session: dict) -> list[str]:
+    """Set the payment intent, name and address the session knows and the order not yet; the fields set (the
+    caller saves them)."""
     customer = session.get("customer_details") or {}
     shipping = (session.get("collected_information") or {}).get("shipping_details") or session.get("shipping_details")
     fields = []
@@ -137,35 +156,49 @@ def store_customer_details(order: Order, session: dict) -> None:
     if address and not order.shipping_address:
         order.shipping_address = {k: v for k, v in address.items() if v}
         fields.append("shipping_address")
-    if fields:
-        order.save(update_fields=[*fields, "updated_at"])
+    return [*fields, "updated_at"] if fields else []
 
 
-def _mark_paid(order: Order, session: dict, stripe_event_id: str, source: str) -> None:
+def _mark_paid(order: Order, session: dict, stripe_event_id: str, source: str, changed: list[str]) -> None:
     problem = settlement_problem(order, session)
     if problem:
+        _save(order, changed)
         flag_order(order=order, stripe_event_id=stripe_event_id, reason=problem)
         return
     if order.status not in (Status.PENDING_PAYMENT, Status.CANCELLED):
+        _save(order, changed)
         return  # paid already: a duplicate, or a copy seen by another path, changes nothing
-    record_settlement(order, session)
-    recovered = _note_recovered_session(order, session, stripe_event_id)
+    changed += record_settlement(order, session)
+    recovered = _is_recovered_session(order, session)
+    if recovered:
+        _save(order, changed)
+        changed = []
+        _note_recovered_session(order, session, stripe_event_id)
     if order.status == Status.PENDING_PAYMENT:
+        # The customer's details, the settlement and the status in the transition's one UPDATE.
         via = f" (seen by the {source.replace('_', ' ')})" if source and not stripe_event_id else ""
         transition_order(
-            order=order, to_status=Status.PAID, stripe_event_id=stripe_event_id, message=f"Payment received{via}."
+            order=order,
+            to_status=Status.PAID,
+            stripe_event_id=stripe_event_id,
+            message=f"Payment received{via}.",
+            also_save=changed,
         )
+        _save(order, [])
     else:
+        _save(order, changed)
         _mark_cancelled_order_paid(order, stripe_event_id, recovered=recovered)
 
 
-def _note_recovered_session(order: Order, session: dict, stripe_event_id: str) -> bool:
+def _is_recovered_session(order: Order, session: dict) -> bool:
+    recovered_from = session.get("recovered_from")
+    return bool(recovered_from) and recovered_from == order.checkout_session_id != session.get("id")
+
+
+def _note_recovered_session(order: Order, session: dict, stripe_event_id: str) -> None:
     """A session Stripe recovered from the order's expired one is paying it: keep its id (the success page and
     later events find the order by it) and say so in the order's history."""
     session_id = session.get("id")
-    recovered_from = session.get("recovered_from")
-    if not recovered_from or recovered_from != order.checkout_session_id or session_id == order.checkout_session_id:
-        return False
     if order.recovery_session_id != session_id:
         order.recovery_session_id = session_id
         order.save(update_fields=["recovery_session_id", "updated_at"])
@@ -175,7 +208,6 @@ def _note_recovered_session(order: Order, session: dict, stripe_event_id: str) -
             stripe_event_id=stripe_event_id,
             message=f"Paid through Stripe's recovery of its expired checkout (session {session_id}).",
         )
-    return True
 
 
 def _mark_cancelled_order_paid(order: Order, stripe_event_id: str, *, recovered: bool = False) -> None:

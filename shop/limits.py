@@ -11,7 +11,7 @@ import math
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q, Sum
+from django.db.models import Case, OuterRef, Q, Subquery, Sum, Value, When
 from django.utils import timezone
 
 from core.ratelimits import client_address, in_minutes, keyed_hash, take_hit
@@ -85,24 +85,19 @@ def reservation_cap(product: Product, held_by_all: int) -> int:
 def check_reservation_caps(*, wanted: dict[int, int], products: dict[int, Product], client: str, email: str) -> None:
     """Refuse (`too_many_reserved`, 409) units that would leave this client or this email holding more of a
     product than its `reservation_cap` in unpaid orders whose hold has not passed. Call with the products
-    locked (`select_for_update`), so two checkouts of one client are counted one after the other."""
-    recent = Q(order__created_at__gte=timezone.now() - reservation_hold())
-    by_client = Q(order__client_hash=client) if client else Q(pk__in=[])
-    held = {
-        row["product_id"]: row
-        for row in OrderLine.objects.filter(product_id__in=wanted, order__status=Order.Status.PENDING_PAYMENT)
-        .values("product_id")
-        .annotate(
-            by_all=Sum("quantity"),
-            by_client=Sum("quantity", filter=recent & by_client, default=0),
-            by_email=Sum("quantity", filter=recent & Q(order__email__iexact=email), default=0),
-        )
-    }
+    locked (`select_for_update`), so two checkouts of one client are counted one after the other.
+
+    The cap's "held" is `Product.reserved`, kept on the locked row (shop.stock), not a sum over every unpaid
+    order's lines, which grew with them (issue 16). This client's and this email's own holds are read only
+    when they could matter, from their recent unpaid orders alone (the partial indexes by client and by email)."""
+    caps = {pk: reservation_cap(products[pk], products[pk].reserved) for pk in wanted}
+    # No one holds more than all unpaid orders together: when even that leaves room, there is nothing to count.
+    if all(products[pk].reserved + quantity <= caps[pk] for pk, quantity in wanted.items()):
+        return
+    held = _held_by(client=client, email=email, product_ids=list(wanted))
     for product_id, quantity in wanted.items():
-        row = held.get(product_id, {"by_all": 0, "by_client": 0, "by_email": 0})
-        product = products[product_id]
-        cap = reservation_cap(product, row["by_all"])
-        mine = max(row["by_client"], row["by_email"])
+        product, cap = products[product_id], caps[product_id]
+        mine = held.get(product_id, 0)
         if mine + quantity > cap:
             held_now = f", and you already hold {mine} in unpaid checkouts" if mine else ""
             message = (
@@ -110,3 +105,34 @@ def check_reservation_caps(*, wanted: dict[int, int], products: dict[int, Produc
                 "Finish paying for or cancel an unpaid checkout first, or wait a few minutes for it to lapse."
             )
             raise _refuse("too_many_reserved", message, 409)
+
+
+def _held_by(*, client: str, email: str, product_ids: list[int]) -> dict[int, int]:
+    """Units of each product this client or this email holds in unpaid orders whose hold has not passed, the
+    larger of the two. One query that starts from their own orders (the partial indexes by client and by email)
+    and reads each one's lines by its order id: never the lines of everyone's orders of the product."""
+    by_client = Q(client_hash=client) if client else Q(pk__in=[])
+    theirs = Order.objects.filter(
+        by_client | Q(email__iexact=email),
+        status=Order.Status.PENDING_PAYMENT,
+        created_at__gte=timezone.now() - reservation_hold(),
+    )
+    units = {
+        f"units_{pk}": Subquery(
+            OrderLine.objects.filter(order=OuterRef("pk"), product_id=pk)
+            .values("order")
+            .annotate(units=Sum("quantity"))
+            .values("units")
+        )
+        for pk in product_ids
+    }
+    flags = {
+        "is_client": Case(When(by_client, then=Value(True)), default=Value(False)),
+        "is_email": Case(When(Q(email__iexact=email), then=Value(True)), default=Value(False)),
+    }
+    held = {pk: {"client": 0, "email": 0} for pk in product_ids}
+    for row in theirs.annotate(**units, **flags).values(*units, *flags):
+        for pk in product_ids:
+            for whose in ("client", "email"):
+                held[pk][whose] += (row[f"units_{pk}"] or 0) if row[f"is_{whose}"] else 0
+    return {pk: max(counts.values()) for pk, counts in held.items()}

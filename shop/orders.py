@@ -5,8 +5,10 @@ its actor, and runs its consequences (stock released, emails and announcements a
 """
 
 import logging
+from collections.abc import Sequence
 
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from core.errors import Refusal
@@ -15,7 +17,7 @@ from shop.emails import deliver_order_email, record_order_email
 from shop.history import record_order_event
 from shop.models import Order, OrderEvent
 from shop.signals import order_paid, order_refunded
-from shop.stock import release_stock
+from shop.stock import release_stock, settle_held_units
 
 logger = logging.getLogger(__name__)
 Status = Order.Status
@@ -44,10 +46,17 @@ class IllegalTransition(OrderError):
 
 
 def transition_order(
-    *, order: Order, to_status: str, user=None, stripe_event_id: str = "", message: str = ""
+    *,
+    order: Order,
+    to_status: str,
+    user=None,
+    stripe_event_id: str = "",
+    message: str = "",
+    also_save: Sequence[str] = (),
 ) -> OrderEvent:
     """Move `order` to `to_status` if the status machine allows it, record who did it, and run the
-    transition's consequences. Call inside a transaction with the order row locked (`select_for_update`)."""
+    transition's consequences. Call inside a transaction with the order row locked (`select_for_update`).
+    `also_save`: fields the caller set on the order, written in the transition's own UPDATE (one round trip)."""
     from_status = order.status
     if to_status not in ALLOWED_TRANSITIONS[from_status]:
         raise IllegalTransition(
@@ -61,10 +70,12 @@ def transition_order(
             "illegal_transition", f"Order {order.number} gave its units back to stock; reserve them first.", 409
         )
     order.status = to_status
-    fields = ["status", "updated_at"]
+    fields = list(dict.fromkeys(["status", "updated_at", *also_save]))
     if to_status == Status.PAID:
         order.paid_at = timezone.now()
         fields.append("paid_at")
+        if from_status == Status.PENDING_PAYMENT:
+            settle_held_units(order=order)  # its units are sold now, no longer held (a cancelled one gave them back)
     elif to_status == Status.SHIPPED:
         order.shipped_at = timezone.now()
         fields.append("shipped_at")
@@ -80,15 +91,16 @@ def transition_order(
         from_status=from_status,
         to_status=to_status,
     )
-    _after_commit(order.pk, to_status)
+    _after_commit(order, to_status)
     return event
 
 
-def _after_commit(order_id: int, to_status: str) -> None:
+def _after_commit(order: Order, to_status: str) -> None:
     # The email is recorded in the transition's own transaction: owed even if this process dies after commit.
+    order_id = order.pk
     if to_status == Status.PAID:
         email_id = record_order_email(order_id=order_id, kind="confirmation")
-        transaction.on_commit(lambda: _announce_paid(order_id, email_id))
+        transaction.on_commit(lambda: _announce_paid(order, email_id))
     elif to_status == Status.SHIPPED:
         email_id = record_order_email(order_id=order_id, kind="shipped")
         transaction.on_commit(lambda: deliver_order_email(order_id=order_id, kind="shipped", email_id=email_id))
@@ -107,9 +119,11 @@ def flag_order(*, order: Order, reason: str, stripe_event_id: str = "", user=Non
     logger.warning("order %s flagged: %s", order.number, reason)
 
 
-def _announce_paid(order_id: int, email_id: int) -> None:
-    order = Order.objects.get(pk=order_id)
-    deliver_order_email(order_id=order_id, kind="confirmation", email_id=email_id)
+def _announce_paid(order: Order, email_id: int) -> None:
+    """The confirmation email, then the announcement, with the order as this transaction committed it (it was
+    locked until then): its lines are read once, for both."""
+    prefetch_related_objects([order], "lines")
+    deliver_order_email(order_id=order.pk, kind="confirmation", email_id=email_id, order=order)
     for receiver, result in order_paid.send_robust(sender=Order, order=order):
         if isinstance(result, Exception):
             logger.error("order_paid receiver %r failed for %s: %s", receiver, order.number, loggable(result))

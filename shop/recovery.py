@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.consent import has_consent, record_consent
+from core.consent import has_consent, record_consents_once
 from core.mail import MailKind, send_templated_email
 from core.redaction import loggable, mask_email
 from shop.display import format_time
@@ -58,15 +58,12 @@ def record_session_consent(*, order: Order, session: dict) -> None:
     session_id = session.get("id")
     if promotions not in ("opt_in", "opt_out") or not isinstance(session_id, str):
         return
-    email = _session_email(order, session)
-    for topic in CONSENT_TOPICS:
-        record_consent(
-            email=email,
-            topic=topic,
-            granted=promotions == "opt_in",
-            source=f"checkout:{session_id}",
-            once_per_source=True,
-        )
+    record_consents_once(
+        email=_session_email(order, session),
+        topics=CONSENT_TOPICS,
+        granted=promotions == "opt_in",
+        source=f"checkout:{session_id}",
+    )
 
 
 def _cancelled_by_staff(order: Order) -> bool:

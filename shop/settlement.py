@@ -10,6 +10,8 @@ for staff, not paid (shop.fulfilment).
 
 from dataclasses import dataclass
 
+from django.db.models import Subquery
+
 from payments.client import as_dict, get_stripe_client, id_of
 from payments.money import from_minor_units, to_minor_units
 from shop.display import format_money
@@ -128,12 +130,13 @@ def _chosen_rate(order: Order, session: dict) -> dict | None:
     }
 
 
-def record_settlement(order: Order, session: dict) -> None:
-    """Keep on the (locked) order what Stripe settled: discount, shipping, tax, total, the code typed and the
-    rate chosen. Call only after `settlement_problem` found none."""
+def record_settlement(order: Order, session: dict) -> list[str]:
+    """Set on the (locked) order what Stripe settled: discount, shipping, tax, total, the code typed and the
+    rate chosen; the fields set, for the caller's one save (`transition_order(…, also_save=…)`). Call only after
+    `settlement_problem` found none."""
     settled = settled_amounts(session)
     if settled is None:  # settlement_problem said so first
-        return
+        return []
     money = {name: from_minor_units(getattr(settled, name), order.currency) for name in ("discount", "shipping")}
     order.discount_total, order.shipping_total = money["discount"], money["shipping"]
     order.tax_total = from_minor_units(settled.tax, order.currency)
@@ -142,11 +145,13 @@ def record_settlement(order: Order, session: dict) -> None:
     order.promotion, order.promotion_code = _promotion_code(session)
     rate = _chosen_rate(order, session)
     rate_id = rate.get("rate_id") if rate else None
-    order.shipping_rate = ShippingRate.objects.filter(pk=rate_id).first() if rate_id else None
+    # The rate itself, when it still exists, in the order's own UPDATE (no SELECT of its own): staff may have
+    # deleted it since the checkout.
+    order.shipping_rate_id = Subquery(ShippingRate.objects.filter(pk=rate_id).values("pk")) if rate_id else None
     order.shipping_rate_name = (rate or {}).get("name", "")[:100]
     order.shipping_rate_amount = order.shipping_total if rate else None
     order.shipping_delivery_estimate = (rate or {}).get("delivery_estimate", "")[:100]
-    order.save(update_fields=SETTLED_FIELDS)
+    return list(SETTLED_FIELDS)
 
 
 SETTLED_FIELDS = [

@@ -26,6 +26,11 @@ class Product(models.Model):
     price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
     currency = models.CharField(max_length=3, default="USD")
     stock = models.PositiveIntegerField(default=0, help_text="Units on hand and not reserved by an order.")
+    reserved = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Units held by unpaid orders: taken from stock, not sold yet (shop.stock keeps it, under the row lock).",
+    )
     is_active = models.BooleanField("active", default=True)
     position = models.PositiveIntegerField(default=0, help_text="Display order: lower comes first.")
     image_url = models.CharField(
