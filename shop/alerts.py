@@ -8,7 +8,8 @@ mark is cleared once stock is back above the threshold (a restock, a cancelled r
 the next crossing alerts again.
 
 The check runs after the commit of every stock change the shop makes (checkout, a reservation released or taken
-again) and from a beat task every ten minutes, which also catches admin edits and restocked returns. The mail
+again), of every save of a product (an admin edit), and from a beat task every ten minutes, which also catches
+what changes stock by UPDATE alone (a restocked return). The mail
 itself goes from a Celery task, never from the customer's checkout request; a mail that could not be queued or
 sent gives its claim back, so the beat task tries again.
 """
@@ -20,6 +21,8 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
@@ -111,6 +114,12 @@ def check_low_stock_after_commit(*, product_ids: Iterable[int]) -> None:
     """Run `check_low_stock` for these products once the current transaction commits (at once outside one)."""
     ids = list(product_ids)
     transaction.on_commit(lambda: check_low_stock(product_ids=ids), robust=True)
+
+
+@receiver(post_save, sender=Product, dispatch_uid="shop.alerts.product_saved")
+def check_saved_product(sender, instance: Product, **kwargs) -> None:
+    """A product saved (staff restocked it, or changed its threshold): check it once the save commits."""
+    check_low_stock_after_commit(product_ids=[instance.pk])
 
 
 def alert_low_stock() -> int:

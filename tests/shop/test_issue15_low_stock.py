@@ -86,6 +86,31 @@ def test_issue15_restocked_then_crossing_again_mails_a_second_time(staff_alerts,
     ]
 
 
+def test_issue15_a_product_saved_in_the_admin_is_checked(staff_alerts, stool, admin_client, mailbox, celery_worker):
+    form = {
+        "name": stool.name,
+        "slug": stool.slug,
+        "sku": stool.sku,
+        "description": "",
+        "is_active": "on",
+        "position": "0",
+        "price": "49.00",
+        "currency": "USD",
+        "low_stock_threshold": "5",
+        "tax_code": stool.tax_code,
+        "image_url": "",
+        "image_alt": "",
+    }
+    url = f"/admin/shop/product/{stool.pk}/change/"
+    assert admin_client.post(url, {**form, "stock": "2"}).status_code == 302  # staff count 2 on the shelf
+    [message] = mailbox.wait_for(1)
+    assert message["Subject"] == "Low stock: Balance stool (2 left)"
+    assert admin_client.post(url, {**form, "stock": "40"}).status_code == 302  # restocked
+    assert alerted_at(stool) is None
+    assert admin_client.post(url, {**form, "stock": "1"}).status_code == 302
+    assert [m["Subject"] for m in mailbox.wait_for(2)][1] == "Low stock: Balance stool (1 left)"
+
+
 def test_issue15_an_admin_restock_is_seen_by_the_beat_pass(staff_alerts, stool, mailbox):
     Product.objects.filter(pk=stool.pk).update(stock=2)  # e.g. an admin edit: no hook ran
     assert alerts.alert_low_stock() == 1
