@@ -178,3 +178,9 @@ def test_issue15_lesson_body_links_are_tracked_but_mailto_and_relative_are_not()
     assert '<a href="mailto:coach@example.com">' in tracked and '<a href="/faq/">' in tracked
     assert '<img src="https://cdn.example/i.png"' in tracked
     assert Client().get(f"/l/{signed}/")["Location"] == "https://coach.example/a?x=1&y=2"
+
+
+@pytest.mark.parametrize("junk", ["%00", "a:b:c", "é:ü", ":", "." * 300, "WzEsImh0dHA6Ly94Il0:"])
+def test_issue15_junk_in_a_tracked_link_is_a_404(client, junk):
+    assert client.get(f"/l/{junk}/").status_code == 404
+    assert client.get(f"/o/{junk}/").status_code == 404
