@@ -9,9 +9,9 @@ import logging
 import re
 
 # Paths and query strings carry access tokens (orders, enrollments, carts, memberships and their signed links,
-# account sign-in links): keep only their first characters.
+# account sign-in links, tracked lesson links and open pixels): keep only their first characters.
 _TOKEN_IN_PATH = re.compile(
-    r"(/(?:orders|programs|carts|enrollments|subscriptions|account/sign-in)/)([A-Za-z0-9_:.-]{6})[A-Za-z0-9_:.-]+"
+    r"(/(?:orders|programs|carts|enrollments|subscriptions|account/sign-in|l|o)/)([A-Za-z0-9_:.-]{6})[A-Za-z0-9_:.-]+"
 )
 _TOKEN_IN_QUERY = re.compile(r"((?:order|token|subscription|link)=)([A-Za-z0-9_:.-]{6})[A-Za-z0-9_:.-]+")
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")

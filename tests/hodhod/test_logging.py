@@ -1,6 +1,7 @@
 import logging
 
 from core.redaction import mask_email, redact_path
+from programs.tracking import sign_link, sign_pixel
 
 
 def test_request_log_line_has_id_method_path_status_duration(client, caplog):
@@ -59,3 +60,11 @@ def test_no_full_email_or_token_leaves_in_a_message_or_a_traceback():
     assert "j***@example.com" in output and "Traceback" in output
     assert "jane.doe" not in output and "john.smith" not in output
     assert "Zx8v3kQ9wT2mN7pL4rB6yH1cF5dJ0sAgE7uR2iO4pL9" not in output
+
+
+def test_tracked_lesson_links_and_pixels_are_shortened_in_the_log():
+    link = sign_link(delivery_id=123456, url="https://www.youtube.com/watch?v=abcdefghijk")
+    pixel = sign_pixel(delivery_id=123456)
+    for path in (f"/l/{link}/", f"/o/{pixel}/"):
+        assert (link if path.startswith("/l/") else pixel) not in redact_path(path)
+        assert redact_path(path).startswith(path[:9])  # recognisable: the first characters stay
