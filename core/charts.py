@@ -63,7 +63,8 @@ def _chart(labels: list[str], series: list[tuple[str, list[Number]]], *, title, 
     chart_id = f"chart-{next(_ids)}"
     numbers = [[_finite(value) for value in values] for _, values in series]
     flat = [value for values in numbers for value in values]
-    scale = _Scale(min(flat, default=0.0), max(flat, default=0.0))
+    whole = all(isinstance(value, int) for _, values in series for value in values)
+    scale = _Scale(min(flat, default=0.0), max(flat, default=0.0), whole=whole)
     group_width = _group_width(len(labels), len(series) if legend else 0)
     width = max(MIN_WIDTH, round(PLOT_LEFT + PLOT_RIGHT + group_width * len(labels)))
     if legend:
@@ -103,9 +104,11 @@ def _finite(value: Number) -> float:
 class _Scale:
     """From values to y pixels, on round ticks (1, 2 or 5 times a power of ten) that include zero."""
 
-    def __init__(self, low: float, high: float):
+    def __init__(self, low: float, high: float, *, whole: bool = False):
         low, high = min(low, 0.0), max(high, 0.0)
         self.step = _round_step((high - low) / 4) if high > low else 1.0
+        if whole:  # counts of people or orders: no tick at half a person
+            self.step = max(self.step, 1.0)
         self.low = math.floor(low / self.step) * self.step
         self.high = max(math.ceil(high / self.step) * self.step, self.low + self.step)
 

@@ -100,6 +100,12 @@ def test_issue15_axis_ticks_are_round_numbers_above_the_highest_value():
     assert ticks == ["0 EUR", "500 EUR", "1,000 EUR", "1,500 EUR"]
 
 
+def test_issue15_whole_numbers_get_whole_ticks():
+    figure = _tree(bar_chart([("a", 1), ("b", 0)], title="People"))
+    ticks = [text.text for text in figure.iter(f"{SVG}text") if text.get("text-anchor") == "end"]
+    assert ticks == ["0", "1"]
+
+
 def test_issue15_fractions_get_fractional_ticks():
     figure = _tree(bar_chart([("a", 0.3)], title="Rate", unit="%"))
     ticks = [text.text for text in figure.iter(f"{SVG}text") if text.get("text-anchor") == "end"]
