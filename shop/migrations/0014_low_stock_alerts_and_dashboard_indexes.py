@@ -1,6 +1,6 @@
 """Issue 15: a product remembers when staff were told it runs low (one alert per crossing), a beat task checks
 every product every ten minutes as a safety net, and orders are indexed by when they were paid and placed for
-the admin dashboard's last 30 days."""
+the admin dashboard's last 30 days, and those still to ship by when they were paid."""
 
 from django.db import migrations, models
 
@@ -62,6 +62,10 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="order",
             index=models.Index(fields=["created_at"], name="shop_order_created_at"),
+        ),
+        migrations.AddIndex(
+            model_name="order",
+            index=models.Index(condition=models.Q(("status", "paid")), fields=["paid_at"], name="shop_order_to_ship"),
         ),
         migrations.RunPython(create_schedule, remove_schedule),
     ]
