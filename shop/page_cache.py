@@ -97,7 +97,7 @@ show_on_pages("shop.Product")
 def remember_cart_count(request: HttpRequest, cart: Cart | None) -> None:
     """Keep the badge's count in the session; the shop's views call it whenever they touch its cart."""
     count = cart_item_count(cart) if cart is not None and cart.is_open else 0
-    if request.session.get(CART_COUNT_SESSION_KEY) != count:
+    if request.session.get(CART_COUNT_SESSION_KEY, 0) != count:  # no session made for an empty cart
         request.session[CART_COUNT_SESSION_KEY] = count
 
 
@@ -106,8 +106,8 @@ def session_cart_count(request: HttpRequest) -> int:
         return 0
     count = request.session.get(CART_COUNT_SESSION_KEY)
     if count is None:  # a session older than the count it keeps: count once
-        remember_cart_count(request, get_cart_for_session(request))
-        count = request.session[CART_COUNT_SESSION_KEY]
+        cart = get_cart_for_session(request)
+        count = request.session[CART_COUNT_SESSION_KEY] = cart_item_count(cart) if cart else 0
     return count
 
 

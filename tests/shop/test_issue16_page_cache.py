@@ -12,7 +12,7 @@ from django.core.cache.backends import locmem
 from django.test import Client
 
 from shop.models import CartLine, Product
-from shop.page_cache import CART_HOLE, CSRF_HOLE, GENERATION_KEY, MESSAGES_HOLE, STOCK_SECONDS
+from shop.page_cache import CART_COUNT_SESSION_KEY, CART_HOLE, CSRF_HOLE, GENERATION_KEY, MESSAGES_HOLE, STOCK_SECONDS
 from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -160,3 +160,20 @@ def test_issue16_a_refused_quantity_is_shown_to_that_visitor_with_their_form(foo
     html = refused.content.decode()
     assert refused.status_code == 200 and 'aria-invalid="true"' in html and badge_on(html) == 2
     assert 'aria-invalid="true"' not in Client().get("/shop/foosfoot/").content.decode()
+
+
+def test_issue16_browsing_without_a_cart_makes_no_session(foosfoot):
+    browser = Client()
+    for url in [*PAGES, "/cart/", "/blog/", "/faq/"]:
+        browser.get(url)
+    assert "sessionid" not in browser.cookies
+
+
+def test_issue16_a_session_from_before_the_kept_count_is_counted_once(foosfoot, django_assert_num_queries):
+    shopper = shopper_with(foosfoot, 2, csrf_checks=False)
+    session = shopper.session
+    del session[CART_COUNT_SESSION_KEY]
+    session.save()
+    assert badge_on(shopper.get("/").content.decode()) == 2  # counted from the cart, kept in the session
+    with django_assert_num_queries(1):
+        assert badge_on(shopper.get("/shop/foosfoot/").content.decode()) == 2
