@@ -75,7 +75,11 @@ def transition_order(
         order.paid_at = timezone.now()
         fields.append("paid_at")
         if from_status == Status.PENDING_PAYMENT:
-            settle_held_units(order=order)  # its units are sold now, no longer held (a cancelled one gave them back)
+            # Its units are sold, no longer held (a cancelled order gave them back already). After the commit, in a
+            # statement of its own: the product row is every checkout's and every payment's lock, and holding it to
+            # the end of the webhook's transaction made payments of one product wait on each other.
+            order_id = order.pk
+            transaction.on_commit(lambda: settle_held_units(order_id=order_id), robust=True)
     elif to_status == Status.SHIPPED:
         order.shipped_at = timezone.now()
         fields.append("shipped_at")

@@ -47,10 +47,11 @@ FROM held, locked WHERE shop_product.id = held.product_id AND shop_product.id = 
 """
 
 
-def settle_held_units(*, order: Order) -> None:
-    """The order is paid: its units no longer count as reserved by an unpaid order (one statement)."""
+def settle_held_units(*, order_id: int) -> None:
+    """The order is paid: its units no longer count as reserved by an unpaid order (one statement). Run after the
+    payment's commit: a count left too high by a crash in between only makes the share cap a little looser."""
     with connection.cursor() as cursor:
-        cursor.execute(_SETTLE_HELD_UNITS, [order.pk])
+        cursor.execute(_SETTLE_HELD_UNITS, [order_id])
 
 
 def release_stock(*, order: Order) -> bool:

@@ -23,10 +23,10 @@ from tests.shop.conftest import checkout, post_event
 pytestmark = pytest.mark.django_db
 
 # The first delivery, counted as the test client runs it (a savepoint stands for each BEGIN and COMMIT): store the
-# event, lock the order, the consent statements (2), its units no longer held, the order's one UPDATE, its history,
-# the email recorded, the deferred events, the event's state (10, with BEGIN/COMMIT 12); after the commit, the lines,
-# then the email sent under its lock: the order's programs, the suppression list, its history, sent (5, and four
-# transaction statements); the enrollment's programs (1). It was 30 (24 queries) before issue 16.
+# event, lock the order, the consent statements (2), the order's one UPDATE, its history, the email recorded, the
+# deferred events, the event's state (9, with BEGIN/COMMIT 11); after the commit, its units no longer held (1), the
+# lines, then the email sent under its lock: the order's programs, the suppression list, its history, sent (6, and
+# four transaction statements); the enrollment's programs (1). It was 30 (24 queries) before issue 16.
 FIRST_DELIVERY_QUERIES = 23
 ENROLLMENT_QUERIES = 10  # the product grants a program: its enrollment and first lessons (programs' own)
 DUPLICATE_DELIVERY_QUERIES = 4  # store (nothing new), the stored row locked: a duplicate
