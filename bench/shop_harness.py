@@ -120,11 +120,13 @@ def shop_server(db_name: str, workers: int, threads: int):
             )
             wait_for(emulator_port, "/", emulator, "the Stripe emulator")
             subprocess.run([PYTHON, "manage.py", "shell", "-c", SYNC_CODES], cwd=ROOT, env=env, check=True)
+            # The image's production command (hodhod.webserver: gthread workers), sized for the run.
             gunicorn = subprocess.Popen(
-                [PYTHON, "-m", "gunicorn", "hodhod.wsgi", "--bind", f"127.0.0.1:{app_port}"]
-                + ["--workers", str(workers), "--threads", str(threads), "--log-level", "warning"],
+                [PYTHON, "-m", "gunicorn", "-c", "python:hodhod.webserver", "hodhod.wsgi:application"]
+                + ["--bind", f"127.0.0.1:{app_port}", "--log-level", "warning"],
                 cwd=ROOT,
-                env=env,
+                env={**env, "WEB_CONCURRENCY": str(workers), "WEB_THREADS": str(threads)},
+                stdout=subprocess.DEVNULL,  # the access log: one line per request
             )
             wait_for(app_port, "/healthz", gunicorn, "gunicorn")
             yield app_port, emulator_port
