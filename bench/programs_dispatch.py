@@ -1,6 +1,6 @@
 """Dispatch pass time with 10,000 vs 1,000,000 enrollments and the same 10,000 due lessons.
 
-    .venv/bin/python -m bench.programs_dispatch [--small 10000] [--large 1000000] [--due 10000] [--rounds 9]
+    .venv/bin/python -m bench.programs_dispatch [--small 10000] [--large 1000000] [--due 10000] [--rounds 11]
 
 Creates two throw-away PostgreSQL databases (`bench_hodhod_programs_small` and `…_large`),
 migrates them, and fills them with SQL `generate_series` (each enrollment has one sent and
@@ -39,15 +39,17 @@ SELECT %(program)s, 'bench' || i || '@example.com', '', 'staff', 'Europe/Berlin'
        md5(i::text || 'a') || md5(i::text || 'b'), CURRENT_DATE, 0, now(), now(), now()
 FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i;
 
-INSERT INTO programs_delivery (enrollment_id, step_id, due_at, status, attempts, message_id, last_error, updated_at, sent_at)
-SELECT e.id, %(step0)s, now() - interval '1 day', 'sent', 1, '<m' || e.id || '@bench>', '', now(), now() - interval '1 day'
+INSERT INTO programs_delivery
+    (enrollment_id, step_id, due_at, status, attempts, message_id, last_error, updated_at, sent_at, click_count)
+SELECT e.id, %(step0)s, now() - interval '1 day', 'sent', 1, '<m' || e.id || '@bench>', '', now(), now() - interval '1 day', 0
 FROM programs_enrollment e WHERE e.id BETWEEN %(first_id)s AND %(last_id)s;
 
-INSERT INTO programs_delivery (enrollment_id, step_id, due_at, status, attempts, message_id, last_error, updated_at)
+INSERT INTO programs_delivery
+    (enrollment_id, step_id, due_at, status, attempts, message_id, last_error, updated_at, click_count)
 SELECT e.id, %(step1)s,
        CASE WHEN e.id < %(due_below)s::bigint THEN now() - interval '1 hour'
             ELSE now() + (1 + e.id %% 28) * interval '1 day' END,
-       'scheduled', 0, '', '', now()
+       'scheduled', 0, '', '', now(), 0
 FROM programs_enrollment e WHERE e.id BETWEEN %(first_id)s AND %(last_id)s;
 """
 
@@ -155,7 +157,7 @@ def main() -> int:
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--due", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--rounds", type=int, default=11)
     args = parser.parse_args()
     sizes = {"small": args.small, "large": args.large}
     databases = {label: f"{DB_NAME}_{label}" for label in sizes}

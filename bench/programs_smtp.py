@@ -1,6 +1,6 @@
 """Lessons per second through the real send path beside a plain smtplib loop, same SMTP sink, same run.
 
-    .venv/bin/python -m bench.programs_smtp [--count 1000] [--rounds 5]
+    .venv/bin/python -m bench.programs_smtp [--count 500] [--rounds 5]
 
 Starts an aiosmtpd sink (the tests' `SmtpSink`) on a free local port in its own
 process, so it does not compete with the sender for the GIL, creates a throw-away
@@ -115,7 +115,7 @@ def _lesson_bytes(delivery_id: int) -> bytes:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--count", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
