@@ -193,7 +193,11 @@ class Enrollment(models.Model):
             ),
         ]
         # Lookups by address are case-insensitive (`email__iexact` is UPPER(email) = UPPER(…)).
-        indexes = [models.Index(Upper("email"), name="enrollment_email_upper")]
+        indexes = [
+            models.Index(Upper("email"), name="enrollment_email_upper"),
+            # New enrollments since a day (the admin dashboard, issue 15) and the admin's newest-first list.
+            models.Index(fields=["created_at"], name="enrollment_created_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.email} in {self.program}"
@@ -308,6 +312,13 @@ class Delivery(models.Model):
                 condition=Q(sent_at__isnull=False),
                 name="delivery_sent_by_step",
             ),
+            # The dashboard's lessons sent today, and the admin list filtered to them: the index above leads
+            # with the step, so a day across all programs would scan the table (issue 15).
+            models.Index(fields=["sent_at"], condition=Q(status="sent"), name="delivery_sent_at_sent"),
+            # Failed lessons, newest failure first: the dashboard's count and work queue, the admin list's
+            # filter. Every write of `updated_at` also changes an indexed column (status, due_at or
+            # claimed_at), so indexing it costs no HOT update; the engagement events do not touch it.
+            models.Index(fields=["updated_at"], condition=Q(status="failed"), name="delivery_failed_by_update"),
         ]
 
     def __str__(self) -> str:
