@@ -175,6 +175,9 @@ def storm(port: int, buyers: int, per_buyer: int) -> dict:
         elapsed = time.perf_counter() - started
         client_cpu = (time.process_time() - cpu_started) / elapsed
         done.set()
+        if not receive.poll(60):
+            home.kill()
+            raise SystemExit("the shopper's process gave no figures")
         home_seconds, home_errors = receive.recv()
         home.join()
     checkouts = [seconds for outcome, seconds, _ in results if outcome == "ok"]
