@@ -26,6 +26,7 @@ from shop.admin_inlines import (
     RefundInline,
     zoned_time,
 )
+from shop.admin_stock import ProductAdminForm, save_product_edit
 from shop.display import format_money
 from shop.exports import write_orders_csv
 from shop.models import Cart, Order, OrderEmail, Product
@@ -53,6 +54,7 @@ class StockLevelFilter(admin.SimpleListFilter):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
+    form = ProductAdminForm  # a stock edit is applied as a change to the stock of the moment (shop.admin_stock)
     list_display = ["name", "sku", "price_display", "stock", "stock_state", "is_active", "position"]
     list_editable = ["is_active", "position"]
     list_filter = ["is_active", StockLevelFilter, "currency"]
@@ -67,6 +69,38 @@ class ProductAdmin(admin.ModelAdmin):
 
     class Media:
         css = LIST_CSS
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None or not self.has_change_permission(request, obj):
+            return self.fieldsets
+        # The stock the page shows, posted back hidden: a save applies the change made to it (shop.admin_stock).
+        return [
+            (name, {"fields": [*opts["fields"], "stock_seen"]}) if name == "Stock" else (name, opts)
+            for name, opts in self.fieldsets
+        ]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        # Only what the form changed (the list's editable columns too): what the shop wrote meanwhile stays.
+        edit = save_product_edit(product=obj, changed=form.changed_data, stock_seen=form.cleaned_data.get("stock_seen"))
+        form.stock_edit = edit  # for the change history below
+        if edit is not None and edit.moved:
+            self.message_user(request, edit.notice(), messages.WARNING)
+        return None
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        """The history says how stock was changed: "Stock (+10: 38 → 48)", not only that it was."""
+        message = super().construct_change_message(request, form, formsets, add)
+        edit = getattr(form, "stock_edit", None)
+        if edit is None or not edit.change or not message or "changed" not in message[0]:
+            return message
+        fields = message[0]["changed"]["fields"]
+        label = str(form.fields["stock"].label)
+        message[0]["changed"]["fields"] = [
+            f"{name} ({edit.change:+d}: {edit.now} → {edit.result})" if name == label else name for name in fields
+        ]
+        return message
 
     @admin.display(description="price", ordering="price")
     def price_display(self, product: Product) -> str:

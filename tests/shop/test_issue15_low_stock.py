@@ -102,12 +102,13 @@ def test_issue15_a_product_saved_in_the_admin_is_checked(staff_alerts, stool, ad
         "image_alt": "",
     }
     url = f"/admin/shop/product/{stool.pk}/change/"
-    assert admin_client.post(url, {**form, "stock": "2"}).status_code == 302  # staff count 2 on the shelf
+    # stock_seen: what the page showed; the save applies the change from it (shop.admin_stock)
+    assert admin_client.post(url, {**form, "stock": "2", "stock_seen": "7"}).status_code == 302  # 2 on the shelf
     [message] = mailbox.wait_for(1)
     assert message["Subject"] == "Low stock: Balance stool (2 left)"
-    assert admin_client.post(url, {**form, "stock": "40"}).status_code == 302  # restocked
+    assert admin_client.post(url, {**form, "stock": "40", "stock_seen": "2"}).status_code == 302  # restocked
     assert alerted_at(stool) is None
-    assert admin_client.post(url, {**form, "stock": "1"}).status_code == 302
+    assert admin_client.post(url, {**form, "stock": "1", "stock_seen": "40"}).status_code == 302
     assert [m["Subject"] for m in mailbox.wait_for(2)][1] == "Low stock: Balance stool (1 left)"
 
 
