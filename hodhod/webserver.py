@@ -32,7 +32,7 @@ import sys
 from gunicorn.glogging import Logger
 
 from core.redaction import RedactFilter
-from hodhod.admission import AdmissionLimit, release_slots_on_outbound_http
+from hodhod import admission  # a module: gunicorn reads this file's lowercase names as its settings
 
 
 def _env_int(name: str, default: int) -> int:
@@ -53,8 +53,8 @@ API_QUEUE_TIMEOUT = _env_float("WEB_API_QUEUE_TIMEOUT", 10.0)
 def post_worker_init(worker) -> None:
     sys.setswitchinterval(SWITCH_INTERVAL)
     if API_SLOTS:
-        release_slots_on_outbound_http()
-        worker.wsgi = AdmissionLimit(worker.wsgi, slots=API_SLOTS, queue_timeout=API_QUEUE_TIMEOUT)
+        admission.release_slots_on_outbound_http()
+        worker.wsgi = admission.AdmissionLimit(worker.wsgi, slots=API_SLOTS, queue_timeout=API_QUEUE_TIMEOUT)
 
 
 class RedactingLogger(Logger):
