@@ -19,6 +19,7 @@ from django.utils import dateformat, timezone
 
 from billing.selectors import membership_figures
 from core.charts import bar_chart
+from programs.models import Delivery
 from programs.selectors import lesson_counts, new_enrollment_counts
 from shop.display import format_money
 from shop.models import Order
@@ -316,10 +317,10 @@ def membership_section() -> Section:
     return section
 
 
-def programs_section(window: Window) -> Section:
+def programs_section(request, window: Window) -> Section:
     enrollments = new_enrollment_counts(week_since=window.week_since, month_since=window.since)
     lessons = lesson_counts(sent_since=window.today_since)
-    deliveries = changelist_url("programs.Delivery")  # a list of lessons, once the admin has one
+    deliveries = may_view(request, "programs.Delivery")  # otherwise the list would answer 403
     return Section(
         figures=[
             Figure(
@@ -338,7 +339,11 @@ def programs_section(window: Window) -> Section:
                 "lessons-sent-today",
                 "lessons sent today",
                 str(lessons["sent"]),
-                f"{deliveries}?{urlencode({'status__exact': 'sent', 'sent_at__gte': _instant(window.today_since)})}"
+                changelist_url(
+                    "programs.Delivery",
+                    status__exact=Delivery.Status.SENT,
+                    sent_at__gte=_instant(window.today_since),
+                )
                 if deliveries
                 else "",
             ),
@@ -346,7 +351,9 @@ def programs_section(window: Window) -> Section:
                 "lessons-failing",
                 "lessons failing",
                 str(lessons["failing"]),
-                f"{deliveries}?status__exact=failed" if deliveries else "#dash-failed",
+                changelist_url("programs.Delivery", status__exact=Delivery.Status.FAILED)
+                if deliveries
+                else "#dash-failed",
             ),
         ]
     )
@@ -363,5 +370,5 @@ def build_dashboard(request, *, today: date | None = None) -> dict:
     if may_view(request, "billing.Subscription"):
         sections["members"] = membership_section()
     if may_view(request, "programs.Enrollment"):
-        sections["programs"] = programs_section(window)
+        sections["programs"] = programs_section(request, window)
     return sections

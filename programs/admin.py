@@ -11,10 +11,13 @@ from django.utils import dateformat
 from django.utils.html import format_html, format_html_join
 
 from programs import dispatch, enrollments, lessons, selectors
+from programs.admin_deliveries import DeliveryAdmin
 from programs.admin_engagement import engagement_summary
 from programs.admin_report import ProgramReportAdmin
 from programs.forms import send_hour_field
 from programs.models import WEEKDAYS, Delivery, Enrollment, Program, Step
+
+admin.site.register(Delivery, DeliveryAdmin)
 
 
 def _help(model, field: str) -> str:
