@@ -152,12 +152,22 @@ def deliver_batch(*, delivery_ids: Iterable[int], retry_later: Callable[[int, fl
             outcome, attempts = _deliver(delivery_id, final_attempt=None, connection=connection, steps=steps)
             outcomes.append(outcome)
             if outcome is Outcome.RETRY:
-                retry_later(delivery_id, retry_countdown(attempts - 1))
+                _queue_retry(retry_later, delivery_id, attempts)
             if outcome in (Outcome.RETRY, Outcome.FAILED):
                 _close_quietly(connection)
     finally:
         _close_quietly(connection)
     return outcomes
+
+
+def _queue_retry(retry_later: Callable[[int, float], None], delivery_id: int, attempts: int) -> None:
+    """The retry of one delivery; with the broker away, the reaper returns it instead (it stays `sending`)."""
+    try:
+        retry_later(delivery_id, retry_countdown(attempts - 1))
+    except Exception:  # noqa: BLE001 - the rest of the batch still goes
+        logger.warning(
+            "could not queue the retry of delivery %s; the reaper will return it", delivery_id, exc_info=True
+        )
 
 
 def _open_quietly(connection) -> None:

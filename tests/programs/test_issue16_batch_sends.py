@@ -171,6 +171,25 @@ def test_issue16_the_last_try_of_a_transient_failure_fails_the_lesson_instead_of
 
 
 @pytest.mark.django_db
+def test_issue16_a_retry_the_broker_cannot_take_is_left_to_the_reaper_and_the_batch_goes_on(smtp_server):
+    _enroll(2)
+    Delivery.objects.update(status=Delivery.Status.SENDING, claimed_at=DUE)
+    smtp_server.rcpt_replies["p0@example.com"] = "451 later"
+
+    def broker_down(delivery_id, countdown):
+        raise ConnectionError("Redis is away")
+
+    ids = list(Delivery.objects.order_by("enrollment__email").values_list("pk", flat=True))
+    assert dispatch.deliver_batch(delivery_ids=ids, retry_later=broker_down) == [
+        dispatch.Outcome.RETRY,
+        dispatch.Outcome.SENT,
+    ]
+    assert smtp_server.delivered == ["p1@example.com"]
+    waiting = Delivery.objects.get(pk=ids[0])
+    assert waiting.status == Delivery.Status.SENDING and waiting.attempts == 1  # the reaper's, in 15 minutes
+
+
+@pytest.mark.django_db
 def test_issue16_a_batch_cut_short_leaves_the_rest_sending_and_the_reaper_sends_each_once(
     smtp_server, monkeypatch, django_capture_on_commit_callbacks
 ):
