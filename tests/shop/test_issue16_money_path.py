@@ -203,3 +203,35 @@ def test_issue16_item3_the_reservation_caps_read_the_same_rows_whatever_others_h
     add_to_cart(cart=cart, product=product, quantity=1)
     with pytest.raises(CheckoutError, match="At most 3 .* you already hold 3"):
         start_checkout(cart=cart, email="dana@example.com", client="d" * 32)
+
+
+def test_issue16_item3_the_reserved_count_follows_every_way_an_order_stops_being_unpaid(
+    client, stripe_api, foosfoot, django_capture_on_commit_callbacks
+):
+    def deliver(event: dict) -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert post_event(client, stripe_api, event).status_code == 200
+
+    def counts() -> tuple[int, int, int]:
+        foosfoot.refresh_from_db()
+        return foosfoot.stock, foosfoot.reserved, held_by_unpaid_orders(foosfoot)
+
+    paid, expired, late = (checkout(foosfoot, quantity=2) for _ in range(3))
+    assert counts() == (4, 6, 6)
+    deliver(completed_event(stripe_api, paid.session_id))
+    assert counts() == (4, 4, 4)  # sold: no longer held, still out of stock
+    deliver(
+        stripe_api.build_event(
+            "checkout.session.expired", stripe_api.expire_session(expired.session_id, send_webhook=False)
+        )
+    )
+    assert counts() == (6, 2, 2)  # back on hand
+    # Paid after its session expired: cancelled (units back), then paid with its units taken again, never held.
+    session = stripe_api.complete_session(late.session_id, "paid", send_webhook=False)
+    expired_twin = {**session, "status": "expired", "payment_status": "unpaid"}
+    deliver(stripe_api.build_event("checkout.session.expired", expired_twin))
+    assert counts() == (8, 0, 0)
+    for _ in range(2):  # and once again: a duplicate changes nothing
+        deliver(stripe_api.build_event("checkout.session.completed", session))
+    assert Order.objects.get(pk=late.order.pk).status == Order.Status.PAID
+    assert counts() == (6, 0, 0)
