@@ -236,3 +236,19 @@ def test_a_save_waits_for_a_checkout_holding_the_row_and_applies_the_change_afte
     sale.join(10)
     assert response.status_code == 302
     assert row(mat).stock == 48
+
+
+def test_the_lists_editable_columns_write_only_themselves(admin_client, mat):
+    form = {
+        "form-TOTAL_FORMS": "1",
+        "form-INITIAL_FORMS": "1",
+        "form-0-id": str(mat.pk),
+        "form-0-is_active": "on",
+        "form-0-position": "3",
+        "_save": "Save",
+    }
+    with shop_writes_during_save(mat, stock=38, reserved=2):
+        assert admin_client.post("/admin/shop/product/", form).status_code == 302
+    saved = row(mat)
+    assert (saved.position, saved.stock, saved.reserved) == (3, 38, 2)
+    assert last_history(mat) == "Changed Position."
