@@ -20,7 +20,9 @@ workers' and the admin's, must fit within PostgreSQL's `max_connections`.
 In a storm the home page waits for its process's GIL behind every runnable checkout thread. Two knobs for that,
 set in each worker as it starts (`post_worker_init`): WEB_SWITCH_INTERVAL, Python's switch interval in seconds
 (default Python's 0.005), and WEB_API_SLOTS, API writes at once per process (hodhod.admission; 0: no limit), with
-WEB_API_QUEUE_TIMEOUT seconds a write may wait for a slot before a 503 (default 10).
+WEB_API_QUEUE_TIMEOUT seconds a write may wait for a slot before a 503 (default 10). Both off by default: in
+A/B rounds (`bench.launch_storm`, README "Benchmarks") 0.5 ms made the home page's storm p99 worse, and 4 slots
+did not make it better.
 
 A module, not a `gunicorn.conf.py` at the top of the repo: gunicorn loads that file by itself into
 every server started there (the benchmarks start their own).
