@@ -12,7 +12,7 @@ from django.utils.html import format_html, format_html_join
 
 from programs import dispatch, enrollments, lessons, selectors
 from programs.admin_deliveries import DeliveryAdmin
-from programs.admin_engagement import engagement_summary
+from programs.admin_engagement import DeliveryTimesMixin
 from programs.admin_report import ProgramReportAdmin
 from programs.forms import send_hour_field
 from programs.models import WEEKDAYS, Delivery, Enrollment, Program, Step
@@ -232,25 +232,13 @@ class StepAdmin(admin.ModelAdmin):
         self._send_tests(request, list(queryset.select_related("program")))
 
 
-class DeliveryInline(admin.TabularInline):
+class DeliveryInline(DeliveryTimesMixin, admin.TabularInline):
     model = Delivery
     extra = 0
     can_delete = False
     ordering = ["due_at"]
     fields = ["step", "due_local", "status", "attempts", "sent_local", "engagement", "message_id", "last_error"]
     readonly_fields = fields
-
-    @admin.display(description="Due (customer's time)")
-    def due_local(self, delivery: Delivery) -> str:
-        return selectors.local_label(delivery.enrollment, delivery.due_at)
-
-    @admin.display(description="Sent (customer's time)")
-    def sent_local(self, delivery: Delivery) -> str:
-        return selectors.local_label(delivery.enrollment, delivery.sent_at) or "–"
-
-    @admin.display(description="Engagement (customer's time)")
-    def engagement(self, delivery: Delivery) -> str:
-        return engagement_summary(delivery)
 
     def get_queryset(self, request):
         # Each row shows its step (str: "program · day n") and is titled str(delivery) ("day n: subject → email").

@@ -15,8 +15,8 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from programs import dispatch, selectors
-from programs.admin_engagement import ENGAGEMENT_FILTERS, engagement_badges, engagement_summary
+from programs import dispatch
+from programs.admin_engagement import ENGAGEMENT_FILTERS, DeliveryTimesMixin, engagement_badges
 from programs.models import Delivery
 
 ERROR_LENGTH = 60
@@ -40,7 +40,7 @@ class EstimatedCountPaginator(Paginator):
         return super().count
 
 
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(DeliveryTimesMixin, admin.ModelAdmin):
     list_display = [
         "lesson",
         "recipient",
@@ -95,21 +95,9 @@ class DeliveryAdmin(admin.ModelAdmin):
         url = reverse("admin:programs_enrollment_change", args=[delivery.enrollment_id])
         return format_html('<a href="{}">{}</a>', url, delivery.enrollment.email)
 
-    @admin.display(description="Due (customer's time)")
-    def due_local(self, delivery: Delivery) -> str:
-        return selectors.local_label(delivery.enrollment, delivery.due_at)
-
-    @admin.display(description="Sent (customer's time)")
-    def sent_local(self, delivery: Delivery) -> str:
-        return selectors.local_label(delivery.enrollment, delivery.sent_at) or "–"
-
     @admin.display(description="Engagement")
     def engagement_short(self, delivery: Delivery) -> str:
         return engagement_badges(delivery)
-
-    @admin.display(description="Engagement (customer's time)")
-    def engagement(self, delivery: Delivery):
-        return engagement_summary(delivery)
 
     @admin.display(description="Last error")
     def error_short(self, delivery: Delivery):

@@ -65,3 +65,19 @@ ENGAGEMENT_FILTERS = [
     engagement_filter("bounced_at", "bounced"),
     engagement_filter("unsubscribed_at", "unsubscribed after it"),
 ]
+
+
+class DeliveryTimesMixin:
+    """A delivery's due and sent times on the customer's clock, and its engagement: the inline and the list."""
+
+    @admin.display(description="Due (customer's time)")
+    def due_local(self, delivery: Delivery) -> str:
+        return selectors.local_label(delivery.enrollment, delivery.due_at)
+
+    @admin.display(description="Sent (customer's time)")
+    def sent_local(self, delivery: Delivery) -> str:
+        return selectors.local_label(delivery.enrollment, delivery.sent_at) or "–"
+
+    @admin.display(description="Engagement (customer's time)")
+    def engagement(self, delivery: Delivery) -> SafeString | str:
+        return engagement_summary(delivery)
