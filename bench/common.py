@@ -1,6 +1,7 @@
 """What every benchmark needs: a throw-away PostgreSQL database and Django set up in-process."""
 
 import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -47,3 +48,27 @@ def configure_django(**environment: str) -> None:
     import django
 
     django.setup()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def page_server_env(db_name: str, port: int) -> dict[str, str]:
+    """The production server's environment for a benchmark that reads pages: DEBUG off, nothing sends mail."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url(db_name),
+        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/3"),
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
+        "STRIPE_SECRET_KEY": "sk_test_bench",
+        "STRIPE_WEBHOOK_SECRET": "whsec_bench",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SITE_URL": f"http://127.0.0.1:{port}",
+        "SECURE_SSL_REDIRECT": "0",
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",  # nothing here sends mail
+        "LOG_LEVEL": "WARNING",
+    }

@@ -23,14 +23,13 @@ import multiprocessing
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from bench.common import database_url, throwaway_database
+from bench.common import free_port, page_server_env, throwaway_database
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -75,26 +74,8 @@ print(Article.objects.count(), "articles")
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def server_env(port: int) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": database_url(DB_NAME),
-        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/3"),
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
-        "STRIPE_SECRET_KEY": "sk_test_bench",
-        "STRIPE_WEBHOOK_SECRET": "whsec_bench",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SITE_URL": f"http://127.0.0.1:{port}",
-        "SECURE_SSL_REDIRECT": "0",
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",  # nothing here sends mail
-    }
+    return page_server_env(DB_NAME, port)
 
 
 def hammer(args: tuple[int, str, float]) -> tuple[int, int]:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench.common import PG, database_url, throwaway_database
+from bench.common import PG, page_server_env, throwaway_database
 from bench.content_pages import free_port, measure_wrk, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,20 +56,7 @@ print(json.dumps([f"/l/{{sign_link(delivery_id=d.pk, url='https://coach.example/
 
 
 def server_env(port: int) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": database_url(DB_NAME),
-        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/3"),
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
-        "STRIPE_SECRET_KEY": "sk_test_bench",
-        "STRIPE_WEBHOOK_SECRET": "whsec_bench",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SITE_URL": f"http://127.0.0.1:{port}",
-        "SECURE_SSL_REDIRECT": "0",
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",  # nothing here sends mail
-        "LOG_LEVEL": "WARNING",
-    }
+    return page_server_env(DB_NAME, port)
 
 
 def hammer(args: tuple[int, list[str], int, float]) -> tuple[int, int]:
