@@ -73,6 +73,13 @@ def may_mail(email: str, kind: MailKind) -> bool:
     return MailKind(kind) in REQUESTED_KINDS and Suppression.Reason.HARD_BOUNCE not in reasons
 
 
+def mail_connection():
+    """A connection to the configured mail backend, for a caller that sends a batch over one (closed by the caller).
+
+    The only way another app reaches the mail backend: every message still goes through `send_templated_email`."""
+    return get_connection()
+
+
 def send_templated_email(
     *,
     to: str,

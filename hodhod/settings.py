@@ -113,6 +113,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # A covering index's INCLUDE columns are a PostgreSQL speed-up; SQLite builds the index without them.
+    SILENCED_SYSTEM_CHECKS = ["models.W040"]
 if os.environ.get("TEST_DATABASE_NAME"):
     # Lets two suites share one PostgreSQL server without sharing a test database.
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}

@@ -31,7 +31,7 @@ class EstimatedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         query = self.object_list.query
-        if not query.where:
+        if not query.where and connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [query.model._meta.db_table])
                 row = cursor.fetchone()

@@ -15,10 +15,10 @@ import smtplib
 from collections.abc import Callable, Iterable
 
 from anymail.exceptions import AnymailAPIError, AnymailError
-from django.core.mail import get_connection
 from django.db import connections, router, transaction
 from django.utils import timezone
 
+from core.mail import mail_connection
 from core.redaction import mask_email
 from programs import enrollments, lessons
 from programs.models import Delivery, Enrollment, Step
@@ -144,7 +144,7 @@ def deliver_batch(*, delivery_ids: Iterable[int], retry_later: Callable[[int, fl
     delivery alone to `retry_later(delivery_id, countdown)`; a permanent one fails only its row. After any failure
     the connection is closed (its state is unknown: a dropped SMTP session, a 421) and reopened for the rest.
     """
-    connection = get_connection()
+    connection = mail_connection()
     outcomes, steps = [], {}
     try:
         for delivery_id in delivery_ids:
@@ -258,7 +258,9 @@ class _LockStatement:
                 f"SELECT {', '.join(columns)}, EXISTS (SELECT 1 FROM {deliveries} o",  # noqa: S608
                 f"WHERE o.enrollment_id = d.enrollment_id AND o.id <> d.id AND o.status IN ({unfinished}))",
                 f"FROM {deliveries} d JOIN {enrollments} e ON e.id = d.enrollment_id",
-                "WHERE d.id = %s FOR UPDATE OF d SKIP LOCKED",
+                # SQLite (the demo) has no row locks; its one writer at a time does the same job there.
+                "WHERE d.id = %s"
+                + (" FOR UPDATE OF d SKIP LOCKED" if connections[using].vendor == "postgresql" else ""),
             ]
         )
         self.compiler = Delivery.objects.none().query.get_compiler(using=using)
