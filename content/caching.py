@@ -20,22 +20,9 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date, quote_etag
 
 from content.footer import footer_token
-from shop.page_cache import fill_visitor_bits, show_on_pages, visitor_of
+from shop.page_cache import fill_visitor_bits, visitor_of
 
 PAGE_CACHE_SECONDS = 24 * 3600
-
-# The home and product pages show articles, FAQ entries and the footer's site pages: their edits
-# show there at once too (shop.page_cache). The content pages themselves follow their versions.
-show_on_pages(
-    "content.Article",
-    "content.Tag",
-    "content.FaqEntry",
-    "content.FaqCategory",
-    "content.FaqEntryArticle",
-    "content.FurtherReading",
-    "content.SitePage",
-)
-
 
 def is_cookieless(request) -> bool:
     return not (settings.SESSION_COOKIE_NAME in request.COOKIES or "messages" in request.COOKIES)

@@ -6,12 +6,8 @@ from content.footer import footer_token
 from content.models import FaqEntry
 from content.selectors import published_articles
 from core.api import is_api_request, json_bad_request, json_not_found, json_permission_denied, json_server_error
-from shop.page_cache import show_on_pages, stock_page
+from shop.page_cache import stock_page
 from shop.storefront import storefront_context
-
-# The home and product pages show programs (the free ones, and what a product includes): their
-# edits show at once too (shop.page_cache). Enrollments and deliveries show on no public page.
-show_on_pages("programs.Program", "programs.Step")
 
 
 def _shared_home(request):

@@ -3,6 +3,8 @@ badge, CSRF token and messages filled in; stock on them is at most 5 s old; an e
 
 import os
 import re
+import subprocess
+import sys
 import uuid
 from types import SimpleNamespace
 
@@ -177,3 +179,18 @@ def test_issue16_a_session_from_before_the_kept_count_is_counted_once(foosfoot, 
     assert badge_on(shopper.get("/").content.decode()) == 2  # counted from the cart, kept in the session
     with django_assert_num_queries(1):
         assert badge_on(shopper.get("/shop/foosfoot/").content.decode()) == 2
+
+
+def test_issue16_every_process_knows_the_models_public_pages_show():
+    """A worker or a management command never imports the URLconf: the models whose saves start a new page
+    generation are known once Django is set up, not once the views are imported."""
+    script = (
+        "import django; django.setup(); import sys; from shop.page_cache import _shown_models; "
+        "print(sorted(_shown_models)); print('hodhod.urls' in sys.modules)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "hodhod.settings"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    shown, urls_imported = result.stdout.strip().splitlines()[-2:]
+    assert urls_imported == "False"
+    for label in ("shop.Product", "programs.Program", "programs.Step", "content.Article", "content.SitePage"):
+        assert repr(label) in shown
