@@ -24,6 +24,7 @@ from shop.page_cache import fill_visitor_bits, visitor_of
 
 PAGE_CACHE_SECONDS = 24 * 3600
 
+
 def is_cookieless(request) -> bool:
     return not (settings.SESSION_COOKIE_NAME in request.COOKIES or "messages" in request.COOKIES)
 

@@ -1,8 +1,14 @@
 """ETag / Last-Modified and 304 answers on article pages and the API."""
 
+from datetime import timedelta
+from types import SimpleNamespace
+
 import pytest
+from django.core.cache.backends import locmem
+from django.utils import timezone
 
 from content.models import Article
+from shop.page_cache import STOCK_SECONDS
 from tests.factories import ArticleFactory, FaqEntryFactory
 
 pytestmark = pytest.mark.django_db
@@ -51,8 +57,37 @@ def test_article_page_answers_if_modified_since(client):
 def test_unpublished_article_does_not_answer_304(client):
     article = ArticleFactory(slug="cond")
     etag = client.get("/blog/cond/")["ETag"]
-    Article.objects.filter(pk=article.pk).update(status=Article.Status.DRAFT)
+    article.status = Article.Status.DRAFT
+    article.save()  # as the admin does: shows at once
     assert client.get("/blog/cond/", headers={"If-None-Match": etag}).status_code == 404
+
+
+def test_issue16_an_article_unpublished_without_a_save_is_gone_within_the_stated_staleness(client, monkeypatch):
+    """The article's version is cached for at most STOCK_SECONDS (no query on a hit); a change no signal sees
+    (a raw UPDATE, or a scheduled article reaching its time) shows once that has passed."""
+    article = ArticleFactory(slug="cond")
+    etag = client.get("/blog/cond/")["ETag"]
+    Article.objects.filter(pk=article.pk).update(status=Article.Status.DRAFT)
+    assert client.get("/blog/cond/", headers={"If-None-Match": etag}).status_code == 304  # younger than 5 s
+    real = locmem.time.time
+    monkeypatch.setattr(locmem, "time", SimpleNamespace(time=lambda: real() + STOCK_SECONDS))
+    assert client.get("/blog/cond/", headers={"If-None-Match": etag}).status_code == 404
+
+
+def test_issue16_a_scheduled_article_goes_live_within_the_stated_staleness(client, monkeypatch):
+    article = ArticleFactory(slug="soon", published_at=timezone.now() + timedelta(seconds=2))
+    assert client.get("/blog/soon/").status_code == 404
+    Article.objects.filter(pk=article.pk).update(published_at=timezone.now() - timedelta(seconds=1))  # its time
+    real = locmem.time.time
+    monkeypatch.setattr(locmem, "time", SimpleNamespace(time=lambda: real() + STOCK_SECONDS))
+    assert client.get("/blog/soon/").status_code == 200
+
+
+def test_issue16_a_cached_article_page_costs_no_query(client, django_assert_num_queries):
+    ArticleFactory(slug="cond")
+    assert client.get("/blog/cond/").status_code == 200
+    with django_assert_num_queries(0):
+        assert client.get("/blog/cond/").status_code == 200
 
 
 @pytest.mark.parametrize(
