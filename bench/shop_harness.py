@@ -100,13 +100,15 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 @contextmanager
-def shop_server(db_name: str, workers: int, threads: int):
-    """Yield (app port, emulator port) with a migrated, seeded database; clean everything up after."""
+def shop_server(db_name: str, workers: int, threads: int, celery_workers: int = 0):
+    """Yield (app port, emulator port) with a migrated, seeded database; clean everything up after.
+    `celery_workers`: also run the compose stack's Celery worker with that many processes (it applies the
+    webhooks' events, STRIPE_WEBHOOK_APPLY=worker), its queue purged first."""
     with throwaway_database(db_name):
         emulator_port, app_port = free_port(), free_port()
         stripe_base = f"http://127.0.0.1:{emulator_port}"
         env = server_env(db_name, app_port, stripe_base)
-        emulator = gunicorn = None
+        emulator = gunicorn = worker = None
         try:
             subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
             subprocess.run([PYTHON, "manage.py", "shell", "-c", SEED], cwd=ROOT, env=env, check=True)
@@ -129,11 +131,29 @@ def shop_server(db_name: str, workers: int, threads: int):
                 stdout=subprocess.DEVNULL,  # the access log: one line per request
             )
             wait_for(app_port, "/healthz", gunicorn, "gunicorn")
+            if celery_workers:
+                worker = start_celery_worker(env, celery_workers)
             yield app_port, emulator_port
         finally:
-            for proc in (gunicorn, emulator):
+            for proc in (worker, gunicorn, emulator):
                 if proc is not None:
                     stop(proc)
+
+
+def start_celery_worker(env: dict[str, str], processes: int) -> subprocess.Popen:
+    """The compose file's worker command (prefork), on the run's broker, its queue emptied of earlier runs, at
+    a lower CPU priority than the web server (niceness 10), as compose's `cpu_shares: 512` gives it half the web's
+    weight: on a full CPU the web answers first."""
+    celery = [PYTHON, "-m", "celery", "-A", "hodhod"]
+    subprocess.run([*celery, "purge", "-f"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [*celery, "worker", "--loglevel=WARNING", f"--concurrency={processes}", "--without-gossip"]
+        + ["--without-mingle", "--without-heartbeat"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        preexec_fn=lambda: os.nice(10),  # noqa: PLW1509 - no threads in this process yet
+    )
 
 
 def request(conn: http.client.HTTPConnection, method: str, path: str, body=None, headers=None) -> tuple[int, bytes]:

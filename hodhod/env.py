@@ -32,3 +32,11 @@ def env_number(name: str, default: float) -> float:
     if number < 0:
         raise ImproperlyConfigured(f"{name} must not be negative.")
     return number
+
+
+def env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    """One of `choices` from the environment (the default when unset)."""
+    value = os.environ.get(name, "") or default
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
+    return value

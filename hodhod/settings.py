@@ -14,7 +14,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from hodhod.env import env_bool, env_list, env_number
+from hodhod.env import env_bool, env_choice, env_list, env_number
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -201,6 +201,9 @@ ANYMAIL = {"WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET", "")}
 STRIPE_SECRET_KEY = env_secret("STRIPE_SECRET_KEY", "sk_test_emulator")
 STRIPE_WEBHOOK_SECRET = env_secret("STRIPE_WEBHOOK_SECRET", "whsec_emulator")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "").rstrip("/")
+# Where a webhook's event is applied: "worker" (stored by the request, applied by Celery: Stripe is answered
+# after one INSERT) or "request" (applied before answering; no worker needed). payments/views.py.
+STRIPE_WEBHOOK_APPLY = env_choice("STRIPE_WEBHOOK_APPLY", ("worker", "request"), "worker")
 
 # Celery: a file-based broker under var/ unless CELERY_BROKER_URL names a server.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")

@@ -1,9 +1,14 @@
 """Stripe events: verified, stored once by id, applied once, under a row lock, in the same
-transaction as their effects; retried when they fail, re-applied when they were deferred."""
+transaction as their effects; retried when they fail, re-applied when they were deferred.
+
+Applied in the webhook's request (`process_stripe_event`), or, by default (`STRIPE_WEBHOOK_APPLY=worker`),
+stored by the request (`store_stripe_event`) and applied by a Celery worker (`apply_stored_event`), so Stripe's
+delivery is answered after one INSERT, as Stripe asks of an endpoint (answer 2xx before any complex logic)."""
 
 import json
 import logging
 import traceback
+from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, QuerySet
@@ -16,6 +21,7 @@ from payments.registry import combined_state, handlers_for
 
 logger = logging.getLogger(__name__)
 RETRY_BATCH = 100
+APPLIED_STATES = (StripeEvent.State.PROCESSED, StripeEvent.State.IGNORED)
 
 
 def verify_stripe_event(*, payload: bytes, sig_header: str) -> dict:
@@ -68,19 +74,51 @@ def process_stripe_event(*, event: dict) -> str:
             if stored is None:  # stored before: a duplicate, a retry, or a delivery racing this one
                 # The payload is read only if the event is applied again (a failed or deferred one).
                 stored = StripeEvent.objects.select_for_update().defer("payload").get(pk=event_id)
-                if stored.state in (StripeEvent.State.PROCESSED, StripeEvent.State.IGNORED):
+                if stored.state in APPLIED_STATES:
                     return "duplicate"
-            stored.attempts += 1
-            state = _apply(stored)
-            stored.state = state
-            stored.last_error = ""
-            stored.processed_at = timezone.now() if state != StripeEvent.State.DEFERRED else None
-            stored.save(update_fields=["state", "attempts", "last_error", "processed_at"])
-            return str(state)
+            return _apply_and_record(stored)
     except Exception as exc:
         logger.error("applying Stripe event %s failed: %s", event_id, loggable(exc))
         _record_failure(event)
         raise
+
+
+def store_stripe_event(*, event: dict) -> bool:
+    """The webhook's part when a worker applies events (`STRIPE_WEBHOOK_APPLY=worker`): store the event once, in
+    one committed INSERT, and say whether it still needs applying (new, or stored but not applied yet: queued,
+    failed or deferred). False for an event applied before (a duplicate delivery: nothing to do)."""
+    if _store_new(event) is not None:
+        return True
+    state = StripeEvent.objects.filter(pk=event["id"]).values_list("state", flat=True).first()
+    return state not in APPLIED_STATES
+
+
+def apply_stored_event(*, event_id: str) -> str:
+    """The worker's part: apply a stored event under its row lock, in one transaction with its effects; a no-op
+    ("duplicate") for one applied already (a task delivered twice, or a duplicate delivery queued it again).
+    A failure rolls back, leaves the event `failed` with its error, and re-raises (the task retries)."""
+    try:
+        with transaction.atomic():
+            stored = StripeEvent.objects.select_for_update().filter(pk=event_id).first()
+            if stored is None:
+                return "missing"
+            if stored.state in APPLIED_STATES:
+                return "duplicate"
+            return _apply_and_record(stored)
+    except Exception as exc:
+        logger.error("applying Stripe event %s failed: %s", event_id, loggable(exc))
+        _mark_failed(event_id)
+        raise
+
+
+def _apply_and_record(stored: StripeEvent) -> str:
+    stored.attempts += 1
+    state = _apply(stored)
+    stored.state = state
+    stored.last_error = ""
+    stored.processed_at = timezone.now() if state != StripeEvent.State.DEFERRED else None
+    stored.save(update_fields=["state", "attempts", "last_error", "processed_at"])
+    return str(state)
 
 
 def _store_new(event: dict) -> StripeEvent | None:
@@ -134,11 +172,15 @@ def _apply(stored: StripeEvent) -> str:
 def _record_failure(event: dict) -> None:
     with transaction.atomic():
         StripeEvent.objects.get_or_create(id=event["id"], defaults={"type": event["type"][:100], "payload": event})
-        StripeEvent.objects.filter(pk=event["id"]).update(
-            state=StripeEvent.State.FAILED,
-            attempts=F("attempts") + 1,
-            last_error=traceback.format_exc()[-4000:],  # staff read it in admin; logs get the masked line
-        )
+        _mark_failed(event["id"])
+
+
+def _mark_failed(event_id: str) -> None:
+    StripeEvent.objects.filter(pk=event_id).update(
+        state=StripeEvent.State.FAILED,
+        attempts=F("attempts") + 1,
+        last_error=traceback.format_exc()[-4000:],  # staff read it in admin; logs get the masked line
+    )
 
 
 def apply_deferred_events(*, payment_intent_id: str) -> None:
@@ -173,6 +215,12 @@ def retry_events(events: QuerySet[StripeEvent]) -> tuple[int, int]:
 
 def failed_events() -> QuerySet[StripeEvent]:
     return StripeEvent.objects.filter(state=StripeEvent.State.FAILED)
+
+
+def unapplied_events(*, received_before: datetime) -> QuerySet[StripeEvent]:
+    """Events stored for a worker and still not applied (its task was lost: a broker restarted without its
+    queue, a worker killed past its retries), received before `received_before`."""
+    return StripeEvent.objects.filter(state=StripeEvent.State.RECEIVED, received_at__lt=received_before)
 
 
 def deferred_events(*, payment_intent_ids: QuerySet) -> QuerySet[StripeEvent]:

@@ -32,7 +32,13 @@ class StripeEvent(models.Model):
             # The daily retention pass: events not scrubbed yet, oldest first.
             models.Index(
                 fields=["received_at"], condition=models.Q(scrubbed_at__isnull=True), name="payments_event_unscrubbed"
-            )
+            ),
+            # Reconciliation: events still to apply (queued for a worker, or failed), oldest first.
+            models.Index(
+                fields=["received_at"],
+                condition=models.Q(state__in=["received", "failed"]),
+                name="payments_event_unapplied",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from core.redaction import loggable
 from payments.client import as_dict, get_stripe_client
-from payments.events import deferred_events, failed_events, retry_events
+from payments.events import deferred_events, failed_events, retry_events, unapplied_events
 from shop.checkout import CHECKOUT_SESSION_LIFETIME
 from shop.emails import send_unsent_order_emails
 from shop.fulfilment import fulfil_checkout_session
@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 Status = Order.Status
 RECONCILE_GRACE = timedelta(minutes=5)  # let Stripe's own expiry event arrive first
 ORDER_BATCH = 500
+UNAPPLIED_EVENT_MIN_AGE = timedelta(minutes=2)  # a queued event older than this lost its task
 
 
 def _settle_with_stripe(order: Order) -> None:
@@ -83,7 +84,8 @@ def reconcile_pending_orders(*, now: datetime | None = None) -> dict[str, int]:
     # Failed events; and refunds deferred while their order's payment was being recorded concurrently (each
     # looked for the other before it committed), now that the order knows its payment intent.
     known_intents = Order.objects.exclude(payment_intent_id="").values("payment_intent_id")
-    for events in (failed_events(), deferred_events(payment_intent_ids=known_intents)):
+    lost = unapplied_events(received_before=now - UNAPPLIED_EVENT_MIN_AGE)  # stored for a worker that never ran it
+    for events in (failed_events(), lost, deferred_events(payment_intent_ids=known_intents)):
         retried, failed = retry_events(events)
         counts["events_retried"] += retried
         counts["errors"] += failed

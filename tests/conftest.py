@@ -28,3 +28,12 @@ def _stock_pages_rendered_afresh():
     from shop.page_cache import new_pages_generation
 
     new_pages_generation()
+
+
+@pytest.fixture(autouse=True)
+def _stripe_events_applied_in_the_request(settings):
+    """Production stores a webhook's event and lets a Celery worker apply it (STRIPE_WEBHOOK_APPLY=worker);
+    most tests post an event and look at its effects at once, with no worker running, so they apply it in
+    the request: the same `payments.events` code, run before the answer. tests/payments/test_issue16_webhook_worker.py
+    runs the worker mode end to end on a real worker."""
+    settings.STRIPE_WEBHOOK_APPLY = "request"
