@@ -14,7 +14,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from content.caching import PAGE_CACHE_SECONDS, version_key
+from content.caching import PAGE_CACHE_SECONDS, recent_version, version_key
 from content.models import Article, FaqCategory, FaqEntry, FurtherReading, Tag
 from content.selectors import (
     article_detail_queryset,
@@ -144,7 +144,7 @@ class ArticleListApi(generics.ListAPIView):
             self.tag = Tag.objects.filter(slug=tag_slug).first()
             if self.tag is None:
                 raise NotFound("No such tag.")
-        version = (*listing_version(), self.tag.pk if self.tag else None)
+        version = (*recent_version("listing", listing_version), self.tag.pk if self.tag else None)
         build = lambda: super(ArticleListApi, self).list(request, *args, **kwargs).data  # noqa: E731
         return versioned_response(request, version, build, "page", "tag", "search")
 
@@ -160,7 +160,7 @@ class ArticleDetailApi(generics.RetrieveAPIView):
     lookup_field = "slug"
 
     def retrieve(self, request, *args, **kwargs):
-        version = live_article_version(kwargs["slug"])
+        version = recent_version(f"article:{kwargs['slug']}", lambda: live_article_version(kwargs["slug"]))
         if version is None:
             raise NotFound("No such article.")
         build = lambda: super(ArticleDetailApi, self).retrieve(request, *args, **kwargs).data  # noqa: E731
@@ -182,4 +182,4 @@ class FaqListApi(APIView):
 
     def get(self, request):
         build = lambda: FaqCategorySerializer(faq_categories(), many=True).data  # noqa: E731
-        return versioned_response(request, faq_version(), build)
+        return versioned_response(request, recent_version("faq", faq_version), build)

@@ -1,10 +1,11 @@
 """Conditional GETs and a rendered-page cache for public pages, keyed by a content version.
 
-A page decorated with `versioned_page(version_of)` costs, when nothing changed, the
+A page decorated with `versioned_page(version_of)` costs, when nothing changed, at most the
 one query `version_of` makes: a 304 if the client has it, else the cached HTML.
 Any edit changes the version, hence the ETag and the cache key: nothing is served
 stale, nothing needs purging. The footer's token (footer.py) is part of every key, since
-the cached HTML carries the footer. The page is rendered once for everyone, with holes for a
+the cached HTML carries the footer. The version itself is cached for at most STOCK_SECONDS
+(`recent_version`), so a hit costs no query. The page is rendered once for everyone, with holes for a
 visitor's cart badge and flash messages (shop.page_cache), filled per request: a visitor with a
 session gets the cached page too, for the one more query of their session's row.
 """
@@ -20,9 +21,23 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date, quote_etag
 
 from content.footer import footer_token
-from shop.page_cache import fill_visitor_bits, visitor_of
+from shop.page_cache import STOCK_SECONDS, fill_visitor_bits, pages_generation, visitor_of
 
 PAGE_CACHE_SECONDS = 24 * 3600
+NOT_LIVE = "not-live"  # cached for "nothing live here" (a cached None would read as a miss)
+
+
+def recent_version(name: str, compute: Callable[[], tuple | None]) -> tuple | None:
+    """`compute()` (a content version: a query), cached for at most STOCK_SECONDS under the pages' generation,
+    so a hit costs no query: a save of what a page shows moves the generation and shows at once; a change no
+    signal sees (an article's scheduled time reached, a raw UPDATE) shows within STOCK_SECONDS."""
+    key = f"content:version:{pages_generation()}:{name}"
+    version = cache.get(key)
+    if version is None:
+        version = compute()
+        cache.set(key, NOT_LIVE if version is None else version, timeout=STOCK_SECONDS)
+        return version
+    return None if version == NOT_LIVE else version
 
 
 def is_cookieless(request) -> bool:

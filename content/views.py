@@ -8,7 +8,7 @@ from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
-from content.caching import PAGE_CACHE_SECONDS, serve_shared, version_key, versioned_page
+from content.caching import PAGE_CACHE_SECONDS, recent_version, serve_shared, version_key, versioned_page
 from content.footer import footer_token
 from content.models import Article, SitePage, Tag
 from content.selectors import (
@@ -21,7 +21,7 @@ from content.selectors import (
     published_articles,
 )
 from content.structured_data import blog_posting, faq_page
-from shop.page_cache import SHARED_CONTEXT, STOCK_SECONDS, pages_generation
+from shop.page_cache import SHARED_CONTEXT
 
 ARTICLES_PER_PAGE = 10
 
@@ -36,7 +36,7 @@ def _page_of(request, articles) -> tuple:
 
 def _listing_version(request, tag_slug: str | None = None) -> tuple:
     tag = get_object_or_404(Tag.objects.values_list("pk", "name"), slug=tag_slug) if tag_slug else None
-    return (*listing_version(), tag)
+    return (*recent_version("listing", listing_version), tag)
 
 
 @require_safe
@@ -94,24 +94,9 @@ def _article_page(request, fragments: dict[str, str], visitor: dict) -> HttpResp
     return render(request, "content/article_detail.html", {"fragments": context, **visitor})
 
 
-NOT_LIVE = "not-live"  # cached for a slug no live article has (a None would read as a miss)
-
-
-def _article_version(slug: str) -> tuple | None:
-    """`live_article_version(slug)`, cached for at most STOCK_SECONDS under the pages' generation: a save
-    of an article (or of anything its page shows) shows at once, a scheduled article goes live within
-    STOCK_SECONDS of its time, and a hit costs no query."""
-    key = f"content:article-version:{pages_generation()}:{slug}"
-    version = cache.get(key)
-    if version is None:
-        version = live_article_version(slug) or NOT_LIVE
-        cache.set(key, version, timeout=STOCK_SECONDS)
-    return None if version == NOT_LIVE else version
-
-
 @require_safe
 def article_detail(request, slug: str):
-    version = _article_version(slug)
+    version = recent_version(f"article:{slug}", lambda: live_article_version(slug))
     if version is None:
         # Drafts and scheduled articles: 404 to the public, a noindex preview for editors.
         if not may_preview(request.user):
@@ -143,7 +128,7 @@ def _published_article(request, key: str, pk: int) -> HttpResponse:
 
 
 @require_safe
-@versioned_page(lambda request: faq_version())
+@versioned_page(lambda request: recent_version("faq", faq_version))
 def faq(request):
     categories = faq_categories()
     entries = [entry for category in categories for entry in category.published_entries]
@@ -157,7 +142,7 @@ def may_preview_site_pages(user) -> bool:
 
 
 def _site_page_version(request, slug: str) -> tuple:
-    version = live_site_page_version(slug)
+    version = recent_version(f"site-page:{slug}", lambda: live_site_page_version(slug))
     if version is None:
         raise Http404("No such page.")
     return version

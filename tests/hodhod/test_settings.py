@@ -169,3 +169,14 @@ def test_issue10_item13_secure_cookies_by_default_with_debug_off():
     values, result = setting_values("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", env=PRODUCTION_ENV)
     assert values == ["True", "True"]
     assert "COOKIE_SECURE" not in result.stderr
+
+
+def test_issue16_stripe_events_are_applied_by_the_worker_unless_the_environment_says_request():
+    assert setting_values("STRIPE_WEBHOOK_APPLY", env=PRODUCTION_ENV)[0] == ["'worker'"]
+    assert setting_values("STRIPE_WEBHOOK_APPLY", env={**PRODUCTION_ENV, "STRIPE_WEBHOOK_APPLY": "request"})[0] == [
+        "'request'"
+    ]
+    result = manage("check", env={**PRODUCTION_ENV, "STRIPE_WEBHOOK_APPLY": "later"})
+    assert result.returncode != 0
+    assert "STRIPE_WEBHOOK_APPLY must be one of worker, request, not 'later'" in result.stderr
+    assert "Traceback" not in result.stderr
