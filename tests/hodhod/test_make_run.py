@@ -93,6 +93,7 @@ def fresh_copy(tmp_path):
 
 def test_make_run_serves_health_and_readiness_within_a_minute(fresh_copy):
     port, emulator_port = free_port(), free_port()
+    top_level_before = {path.name for path in fresh_copy.iterdir()}
     env = {k: v for k, v in os.environ.items() if k not in CLEARED}
     process = subprocess.Popen(
         # -o: the virtualenv counts as installed (see the module docstring).
@@ -140,3 +141,5 @@ def test_make_run_serves_health_and_readiness_within_a_minute(fresh_copy):
                 output = process.communicate()[0].decode(errors="replace")
                 pytest.fail("make run did not stop on Ctrl-C:\n" + output[-3000:])
     assert "/admin/" in output and "/api/docs/" in output, output[-3000:]
+    # Everything the demo writes is under var/ (kombu's file broker once left ./control/ in the checkout).
+    assert {path.name for path in fresh_copy.iterdir()} - top_level_before <= {"var"}
