@@ -25,8 +25,10 @@ ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     Status.PENDING_PAYMENT: {Status.PAID, Status.CANCELLED},
     Status.PAID: {Status.SHIPPED, Status.PARTIALLY_REFUNDED, Status.REFUNDED},
     Status.SHIPPED: {Status.PARTIALLY_REFUNDED, Status.REFUNDED},
-    Status.PARTIALLY_REFUNDED: {Status.REFUNDED},
-    Status.REFUNDED: set(),
+    # And back, only when a refund Stripe had accepted fails (shop.refund_failures): to the status the refunds
+    # that still count add up to, shipped rather than paid if it went out (staff.mark_shipped ships paid only).
+    Status.PARTIALLY_REFUNDED: {Status.REFUNDED, Status.PAID, Status.SHIPPED},
+    Status.REFUNDED: {Status.PARTIALLY_REFUNDED, Status.PAID, Status.SHIPPED},
     # Only when a payment arrives after the cancellation and the units could be reserved again (fulfilment).
     Status.CANCELLED: {Status.PAID},
 }
@@ -71,7 +73,10 @@ def transition_order(
         )
     order.status = to_status
     fields = list(dict.fromkeys(["status", "updated_at", *also_save]))
-    if to_status == Status.PAID:
+    # A failed refund gives back the status it took: the order was paid (and shipped) already and the customer
+    # told so; nothing is stamped, emailed or announced again.
+    restored = from_status in (Status.PARTIALLY_REFUNDED, Status.REFUNDED) and to_status != Status.REFUNDED
+    if to_status == Status.PAID and not restored:
         order.paid_at = timezone.now()
         fields.append("paid_at")
         if from_status == Status.PENDING_PAYMENT:
@@ -80,7 +85,7 @@ def transition_order(
             # the end of the webhook's transaction made payments of one product wait on each other.
             order_id = order.pk
             transaction.on_commit(lambda: settle_held_units(order_id=order_id), robust=True)
-    elif to_status == Status.SHIPPED:
+    elif to_status == Status.SHIPPED and not restored:
         order.shipped_at = timezone.now()
         fields.append("shipped_at")
     elif to_status == Status.CANCELLED:
@@ -95,7 +100,8 @@ def transition_order(
         from_status=from_status,
         to_status=to_status,
     )
-    _after_commit(order, to_status)
+    if not restored:
+        _after_commit(order, to_status)
     return event
 
 

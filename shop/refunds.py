@@ -1,11 +1,13 @@
 """Refunds: staff refunds through Stripe, and every refund Stripe reports (the dashboard's too),
-one row per Stripe refund id; the order's refund status is derived from their sum."""
+one row per Stripe refund id, its status followed; the order's refund status is derived from the sum of
+those that count, and goes back when one fails (shop.refund_failures)."""
 
 from decimal import Decimal
 
 import stripe
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Sum
 
 from payments.client import as_dict, get_stripe_client, id_of
 from payments.money import currency_exponent, from_minor_units, is_payable_amount, to_minor_units
@@ -14,6 +16,7 @@ from shop.emails import deliver_order_email, record_order_email
 from shop.history import record_order_event
 from shop.models import Order, Refund
 from shop.orders import ALLOWED_TRANSITIONS, REFUNDABLE_STATUSES, OrderError, flag_order, transition_order
+from shop.refund_failures import ask_staff_to_refund_again, change_refund_status
 
 Status = Order.Status
 REFUND_REASONS = {
@@ -59,21 +62,32 @@ def record_refund(
     return refund, True
 
 
+def _refund_target(order: Order, refunded) -> str:
+    """The status the refunds that count add up to; none at all: paid, or shipped if it went out."""
+    if refunded >= order.total:
+        return Status.REFUNDED
+    if refunded > 0:
+        return Status.PARTIALLY_REFUNDED
+    return Status.SHIPPED if order.shipped_at else Status.PAID
+
+
 def sync_refund_status(order: Order, *, user=None, stripe_event_id: str = "") -> None:
-    """Move the (locked) order to partially refunded or refunded as the refunds that count add up."""
+    """Move the (locked) order to partially refunded or refunded as the refunds that count add up, and back
+    (refunded → partially refunded → paid or shipped) when one that counted failed."""
     refunded = order.amount_refunded
-    if refunded <= 0:
+    if refunded <= 0 and order.status not in (Status.PARTIALLY_REFUNDED, Status.REFUNDED):
         return
-    target = Status.REFUNDED if refunded >= order.total else Status.PARTIALLY_REFUNDED
+    target = _refund_target(order, refunded)
     if order.status == target:
         return
-    if order.status in REFUNDABLE_STATUSES and target in ALLOWED_TRANSITIONS[order.status]:
+    if order.status in (*REFUNDABLE_STATUSES, Status.REFUNDED) and target in ALLOWED_TRANSITIONS[order.status]:
+        failed = target in (Status.PAID, Status.SHIPPED) or order.status == Status.REFUNDED
         transition_order(
             order=order,
             to_status=target,
             user=user,
             stripe_event_id=stripe_event_id,
-            message=f"{refunded} {order.currency} refunded in total.",
+            message=f"{'A refund failed: ' if failed else ''}{refunded} {order.currency} refunded in total.",
         )
     elif order.status == Status.PENDING_PAYMENT or (order.status == Status.CANCELLED and order.paid_at is None):
         flag_order(
@@ -98,29 +112,46 @@ def _refunds_of_charge(charge: dict) -> list[dict]:
     return [as_dict(item) for item in found.auto_paging_iter()]
 
 
-def _record_listed_refunds(order: Order, listed: list[dict], currency: str, stripe_event_id: str) -> None:
-    for item in listed:
-        refund, created = record_refund(
+def _apply_reported_refund(order: Order, item: dict, currency: str, stripe_event_id: str) -> None:
+    """One refund as Stripe reports it (in a charge's list, or a refund event): recorded once by its id, then
+    its status followed. One we first hear of as failed is kept without counting, and staff are told."""
+    status = item.get("status") or "succeeded"
+    failure_reason = item.get("failure_reason") or ""
+    counted = status in Refund.COUNTED_STATUSES
+    refund, created = record_refund(
+        order=order,
+        stripe_refund_id=item["id"],
+        amount=from_minor_units(item["amount"], currency),
+        currency=currency,
+        status=status,
+        stripe_event_id=stripe_event_id,
+        note="" if counted else f"Stripe reports it {status} (Stripe's reason: {failure_reason or 'none given'}).",
+    )
+    if not created:
+        change_refund_status(
             order=order,
-            stripe_refund_id=item["id"],
-            amount=from_minor_units(item["amount"], currency),
-            currency=currency,
-            status=item.get("status") or "succeeded",
+            refund=refund,
+            status=item.get("status") or "",
+            failure_reason=failure_reason,
             stripe_event_id=stripe_event_id,
         )
-        if not created and item.get("status") and refund.status != item["status"]:
-            refund.status = item["status"]
-            refund.save(update_fields=["status", "updated_at"])
+    elif not counted:
+        ask_staff_to_refund_again(
+            order=order, refund=refund, failure_reason=failure_reason, stripe_event_id=stripe_event_id
+        )
 
 
 def apply_charge_refunded(*, order: Order, charge: dict, stripe_event_id: str = "") -> None:
     """Record every refund the charge lists (one row each, by Stripe id), then derive the order's state.
     Refunds made in the Stripe dashboard arrive here too."""
     currency = (charge.get("currency") or order.currency).lower()
-    _record_listed_refunds(order, _refunds_of_charge(charge), currency, stripe_event_id)
+    for item in _refunds_of_charge(charge):
+        _apply_reported_refund(order, item, currency, stripe_event_id)
     # Newer API versions do not embed the refunds list; the charge's cumulative total still tells the truth.
+    # A failed refund leaves that total, but an older copy of the charge (a late delivery) still has it: a
+    # refund is unlisted only when Stripe reports more than every refund we know of, whatever became of it.
     reported = from_minor_units(charge.get("amount_refunded") or 0, currency)
-    known = order.amount_refunded
+    known = order.refunds.aggregate(total=Sum("amount"))["total"] or 0
     if reported > known:
         record_refund(
             order=order,
@@ -131,6 +162,15 @@ def apply_charge_refunded(*, order: Order, charge: dict, stripe_event_id: str = 
             stripe_event_id=stripe_event_id,
             note="Reported by Stripe in the charge's total.",
         )
+    sync_refund_status(order, stripe_event_id=stripe_event_id)
+
+
+def apply_refund_update(*, order: Order, refund: dict, stripe_event_id: str = "") -> None:
+    """A refund of the (locked) order as Stripe's refund events report it (charge.refund.updated,
+    refund.updated, refund.failed): its status followed, then the order's state derived again. The three
+    events of one change, or one delivered twice, change it once."""
+    currency = (refund.get("currency") or order.currency).lower()
+    _apply_reported_refund(order, refund, currency, stripe_event_id)
     sync_refund_status(order, stripe_event_id=stripe_event_id)
 
 

@@ -15,6 +15,12 @@ Status = Order.Status
 @transaction.atomic
 def mark_shipped(*, order: Order, carrier: str, tracking_number: str, user=None) -> Order:
     order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.status != Status.PAID:  # the status machine also lets a failed refund give `shipped` back
+        raise IllegalTransition(
+            "illegal_transition",
+            f"Order {order.number} is {order.get_status_display().lower()}; it cannot become shipped.",
+            409,
+        )
     order.carrier = carrier.strip()
     order.tracking_number = tracking_number.strip()
     order.save(update_fields=["carrier", "tracking_number", "updated_at"])

@@ -10,7 +10,7 @@ from payments.models import StripeEvent
 from payments.registry import register
 from shop.fulfilment import apply_checkout_session, apply_failed_payment, find_order_for_session
 from shop.models import Order
-from shop.refunds import apply_charge_refunded
+from shop.refunds import apply_charge_refunded, apply_refund_update
 
 logger = logging.getLogger(__name__)
 
@@ -53,4 +53,22 @@ def apply_charge_refunded_event(stored: StripeEvent) -> str:
         stored.save(update_fields=["payment_intent_id"])
         return StripeEvent.State.DEFERRED
     apply_charge_refunded(order=order, charge=charge, stripe_event_id=stored.id)
+    return StripeEvent.State.PROCESSED
+
+
+@register("charge.refund.updated", "refund.updated", "refund.failed")
+def apply_refund_event(stored: StripeEvent) -> str:
+    """A refund changed at Stripe, most often one that failed after it was accepted (shop.refund_failures).
+    Stripe sends all three for one change; each is applied once, and the second changes nothing."""
+    refund = stored.data_object
+    payment_intent_id = id_of(refund.get("payment_intent"))
+    order = (
+        Order.objects.select_for_update().filter(payment_intent_id=payment_intent_id).first()
+        if payment_intent_id and refund.get("object") == "refund" and refund.get("id")
+        else None
+    )
+    if order is None:  # a membership invoice's refund, or no order of ours
+        logger.info("Stripe event %s names a refund of no order; ignored", stored.id)
+        return StripeEvent.State.IGNORED
+    apply_refund_update(order=order, refund=refund, stripe_event_id=stored.id)
     return StripeEvent.State.PROCESSED

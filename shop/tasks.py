@@ -1,12 +1,13 @@
 """Celery tasks of the shop: reconciliation with Stripe, stale carts and low stock. (The order email retry task
-lives beside the function it retries, in shop.emails, as the low-stock mail does in shop.alerts; both are
-registered by importing them here.)"""
+lives beside the function it retries, in shop.emails, as the low-stock mail does in shop.alerts and the failed-refund
+alert in shop.refund_failures; all are registered by importing them here.)"""
 
 from celery import shared_task
 
 from shop import alerts, carts, reconciliation
 from shop.alerts import send_low_stock_alert_task  # noqa: F401 - registered with Celery on autodiscovery
 from shop.emails import send_order_email_task  # noqa: F401 - registered with Celery on autodiscovery
+from shop.refund_failures import send_refund_failed_alert_task  # noqa: F401 - registered with Celery on autodiscovery
 
 
 @shared_task(name="shop.reconcile_pending_orders")

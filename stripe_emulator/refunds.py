@@ -1,12 +1,24 @@
-"""Refunds: through the API (POST /v1/refunds) or "in the Stripe dashboard"; each sends charge.refunded."""
+"""Refunds: through the API (POST /v1/refunds) or "in the Stripe dashboard"; each sends charge.refunded.
+A test or demo fails one afterwards (`fail_refund`), as a closed card makes Stripe do days later."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from .events import Events
-from .objects import clone, format_amount, list_object, refund_object
+from .objects import clone, format_amount, list_object, new_id, refund_object
 from .params import StripeError, list_limit, no_such, refund_create_options, string_param
+
+# The `failure_reason` values of the pinned API version (the Refund object; stripe 16 lists the same).
+FAILURE_REASONS = (
+    "lost_or_stolen_card",
+    "expired_or_canceled_card",
+    "charge_for_pending_refund_disputed",
+    "insufficient_funds",
+    "declined",
+    "merchant_request",
+    "unknown",
+)
 
 
 class Refunds(Events):
@@ -71,6 +83,39 @@ class Refunds(Events):
         if send_webhook:
             self.deliver_event(event)
         return clone(refund)
+
+    def fail_refund(
+        self, refund_id: str, failure_reason: str = "expired_or_canceled_card", *, send_webhook: bool = True
+    ) -> dict[str, Any]:
+        """A refund Stripe had accepted fails (the card was closed): the refund becomes `failed` with
+        `failure_reason`, its amount goes back on the charge (`amount_refunded` and `refunded` drop), and
+        Stripe's events go out, each with the refund: charge.refund.updated, refund.updated, refund.failed."""
+        if failure_reason not in FAILURE_REASONS:
+            raise StripeError(f"Invalid failure_reason: {failure_reason!r}.", param="failure_reason")
+        with self._lock:
+            refund = self.refunds.get(refund_id)
+            if refund is None:
+                raise no_such("refund", refund_id)
+            if refund["status"] not in ("succeeded", "pending"):
+                raise StripeError(
+                    f"Refund {refund_id} is {refund['status']}; only a succeeded or pending refund can fail.",
+                    code="refund_not_failable",
+                )
+            previous = {"failure_balance_transaction": None, "failure_reason": None, "status": refund["status"]}
+            refund.update(failure_balance_transaction=new_id("txn_"), failure_reason=failure_reason, status="failed")
+            charge = self.charges[refund["charge"]]
+            charge["amount_refunded"] -= refund["amount"]
+            charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
+            embedded = charge["refunds"]["data"]
+            charge["refunds"]["data"] = [clone(refund) if item["id"] == refund_id else item for item in embedded]
+            events = [
+                self.build_event(kind, clone(refund), previous_attributes=previous)
+                for kind in ("charge.refund.updated", "refund.updated")
+            ]
+            events.append(self.build_event("refund.failed", clone(refund)))
+            if send_webhook:
+                self.deliver_events(events)
+            return clone(refund)
 
     def retrieve_refund(self, refund_id: str) -> dict[str, Any]:
         with self._lock:

@@ -1,5 +1,5 @@
 """HTTP for the emulator: the /v1 REST subset (routes.py), the hosted pages (/pay/, /recover/,
-/portal/) and the emulator's own controls under /_emulator/ (the clock, a customer's card).
+/portal/) and the emulator's own controls under /_emulator/ (the clock, a customer's card, a refund failing).
 
 A ThreadingHTTPServer speaking HTTP/1.1 with keep-alive (stripe-python's
 requests session reuses connections), a deep accept queue so forty clients
@@ -24,7 +24,7 @@ from .core import EmulatorCore
 from .forms import FormError, decode_form
 from .objects import new_id
 from .pages import PageResponse
-from .params import StripeError, bool_param, integer_param
+from .params import StripeError, bool_param, integer_param, string_param
 from .portal_page import portal_page
 from .routes import find_route
 
@@ -285,6 +285,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         try:
             params = decode_form(body.decode("utf-8") if method == "POST" else query)
             card = re.match(r"^/_emulator/customers/([^/]+)/card$", path)
+            failing_refund = re.match(r"^/_emulator/refunds/([^/]+)/fail$", path)
             if path == "/_emulator/clock" and method == "GET":
                 result: Any = emu.clock()
             elif path == "/_emulator/clock/advance" and method == "POST":
@@ -299,6 +300,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             elif card and method == "POST":
                 emu.set_card_failing(unquote(card.group(1)), bool(_flag(params, "failing")))
                 result = emu.card_of(unquote(card.group(1)))
+            elif failing_refund and method == "POST":
+                reason = string_param(params, "failure_reason") or "expired_or_canceled_card"
+                result = emu.fail_refund(unquote(failing_refund.group(1)), reason)
             else:
                 raise StripeError(f"Unrecognized request URL ({method}: {path}).", status=404)
         except (FormError, UnicodeDecodeError) as error:
