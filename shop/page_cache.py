@@ -91,7 +91,6 @@ def _shown_model_linked(sender, instance, action: str, **kwargs):
         bump_pages_generation()
 
 
-
 def remember_cart_count(request: HttpRequest, cart: Cart | None) -> None:
     """Keep the badge's count in the session; the shop's views call it whenever they touch its cart."""
     count = cart_item_count(cart) if cart is not None and cart.is_open else 0
