@@ -5,7 +5,7 @@ Mail kinds (the README's contract): suppression — a bounce, a complaint, "stop
 blocks every mail the person did not just ask for (lessons, signup confirmations, welcome and
 recovery mail, news). Mail about something they bought or joined (order, shipping, refund, return,
 membership and payment-failed mail), sign-in links they requested, what their account confirms (an erasure
-they asked for), staff test sends and alerts to staff (a product low on stock) still go, unless the address
+they asked for), staff test sends and alerts to staff (a product low on stock, a refund that failed) still go, unless the address
 hard-bounced: nothing reaches an address that does not exist. An erased person's entry holds only a keyed hash
 of the address (core.suppression), and is checked all the same; nothing at all goes to an address under the
 reserved `.invalid` domain (RFC 2606), which is where erasure sends the pseudonyms it leaves on orders,
@@ -39,7 +39,7 @@ class MailKind(StrEnum):
     SIGN_IN = "sign_in"
     ACCOUNT = "account"  # what the customer's account confirms: their erasure
     STAFF_TEST = "staff_test"
-    STAFF_ALERT = "staff_alert"  # to the shop's own staff: a product low on stock
+    STAFF_ALERT = "staff_alert"  # to the shop's own staff: a product low on stock, a refund that failed
 
 
 # What suppression does not block: the person bought, joined or asked for it.
