@@ -13,7 +13,8 @@ import re
 _TOKEN_IN_PATH = re.compile(
     r"(/(?:orders|programs|carts|enrollments|subscriptions|account/sign-in|l|o)/)([A-Za-z0-9_:.-]{6})[A-Za-z0-9_:.-]+"
 )
-_TOKEN_IN_QUERY = re.compile(r"((?:order|token|subscription|link)=)([A-Za-z0-9_:.-]{6})[A-Za-z0-9_:.-]+")
+# A Checkout Session id (`session_id=cs_…`) opens its success page: the order, its email and the order's link.
+_TOKEN_IN_QUERY = re.compile(r"((?:order|token|subscription|link|session_id)=)([A-Za-z0-9_:.-]{6})[A-Za-z0-9_:.-]+")
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 
 

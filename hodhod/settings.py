@@ -377,7 +377,9 @@ LOGGING = {
     "loggers": {
         # The request log below replaces Django's own per-request lines.
         "django.request": {"level": "ERROR"},
-        "django.server": {"level": "WARNING"},
+        # runserver's own line for a 4xx/5xx (`make run`): through the redacting console handler. Without a
+        # handler of its own (Django's is replaced here) it went to Python's last-resort handler, unredacted.
+        "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         "stripe": {"level": "WARNING"},
     },
 }
