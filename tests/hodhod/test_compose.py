@@ -20,7 +20,7 @@ def load_compose() -> dict:
 def settings_variables() -> set[str]:
     """The variables the settings read, and those the web server's configuration reads."""
     source = (ROOT / "hodhod" / "settings.py").read_text() + (ROOT / "hodhod" / "webserver.py").read_text()
-    return set(re.findall(r'env(?:iron(?:\.get)?|_bool|_list|_secret|_int|_number)?[\[(]"([A-Z_]+)"', source))
+    return set(re.findall(r'env(?:iron(?:\.get)?|_bool|_list|_secret|_int|_number|_choice)?[\[(]"([A-Z_]+)"', source))
 
 
 def compose_web_server_command() -> list[str]:
