@@ -4,6 +4,7 @@ import contextlib
 import math
 
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from rest_framework.throttling import ScopedRateThrottle
@@ -47,6 +48,7 @@ def _manage_page(request, enrollment: Enrollment, *, status: int = 200, **extra)
     return render(request, "programs/manage.html", context, status=status)
 
 
+@never_cache  # a secret link's page: no browser or shared cache keeps it (as the order pages, issue 10)
 @require_http_methods(["GET", "HEAD", "POST"])
 def manage(request, token):
     enrollment = selectors.get_enrollment(token)
@@ -85,6 +87,7 @@ def manage(request, token):
 
 
 @csrf_exempt  # RFC 8058: mail clients POST "List-Unsubscribe=One-Click" with no cookie and no token
+@never_cache  # a secret link's page
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request, token):
     """GET asks; POST unsubscribes at once and answers 200 (no redirect), also the second time."""
@@ -105,6 +108,7 @@ def unsubscribe(request, token):
     )
 
 
+@never_cache  # a secret link's page
 @require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request, signed):
     """The double opt-in link. GET shows a button (link scanners only GET); POST starts the program."""
