@@ -32,7 +32,9 @@ _ZONES: set[str] | None = None
 def _zones() -> set[str]:
     global _ZONES
     if _ZONES is None:
-        _ZONES = available_timezones() | {"UTC"}
+        # Debian's tzdata lists `localtime` (a link to the host's /etc/localtime, not a zone) and `Factory` (a
+        # placeholder for unconfigured machines): neither is a place a customer lives.
+        _ZONES = (available_timezones() - {"localtime", "Factory"}) | {"UTC"}
     return _ZONES
 
 
