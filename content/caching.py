@@ -31,7 +31,8 @@ def recent_version(name: str, compute: Callable[[], tuple | None]) -> tuple | No
     """`compute()` (a content version: a query), cached for at most STOCK_SECONDS under the pages' generation,
     so a hit costs no query: a save of what a page shows moves the generation and shows at once; a change no
     signal sees (an article's scheduled time reached, a raw UPDATE) shows within STOCK_SECONDS."""
-    key = f"content:version:{pages_generation()}:{name}"
+    # Hashed: a slug from the URL may be long or odd, and every cache backend takes a short hex key.
+    key = f"content:version:{pages_generation()}:{hashlib.sha256(name.encode()).hexdigest()[:32]}"
     version = cache.get(key)
     if version is None:
         version = compute()

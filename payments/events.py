@@ -21,6 +21,7 @@ from payments.registry import combined_state, handlers_for
 
 logger = logging.getLogger(__name__)
 RETRY_BATCH = 100
+MAX_DEPTH = 64  # Stripe's events nest a handful of levels (event → data → object → its parts)
 APPLIED_STATES = (StripeEvent.State.PROCESSED, StripeEvent.State.IGNORED)
 
 
@@ -39,24 +40,32 @@ def verify_stripe_event(*, payload: bytes, sig_header: str) -> dict:
     if not isinstance(data.get("data"), dict):
         raise ValueError("not a Stripe event")
     # Stripe's ids and types are short; PostgreSQL stores no NUL, in text or in jsonb. JSON can only carry a NUL
-    # as the escape \u0000, so a body without that text needs no walk.
-    if len(data["id"]) > 255 or len(data["type"]) > 100 or (b"\\u0000" in payload and _has_nul(data)):
+    # as the escape \u0000, so a body without that text needs no walk. Nor can a body with fewer brackets than
+    # MAX_DEPTH nest deeper: a real event nests a few levels, and one nested hundreds deep would take storing it
+    # (json.dumps, recursive) to Python's recursion limit.
+    if len(data["id"]) > 255 or len(data["type"]) > 100:
+        raise ValueError("not a Stripe event")
+    deep = payload.count(b"{") + payload.count(b"[") > MAX_DEPTH
+    if (deep or b"\\u0000" in payload) and not _storable(data):
         raise ValueError("not a Stripe event")
     return data
 
 
-def _has_nul(value) -> bool:
-    stack = [value]  # a loop, not recursion: a body nested 900 deep parses, and must not crash here
+def _storable(value) -> bool:
+    """No NUL in any string or key, and nested at most MAX_DEPTH deep."""
+    stack = [(value, 0)]  # a loop, not recursion: a body nested 900 deep parses, and must not crash here
     while stack:
-        value = stack.pop()
+        value, depth = stack.pop()
         if isinstance(value, str) and "\x00" in value:
-            return True
+            return False
+        if isinstance(value, dict | list) and depth >= MAX_DEPTH:
+            return False
         if isinstance(value, dict):
-            stack.extend(value.keys())
-            stack.extend(value.values())
+            stack.extend((key, depth) for key in value)
+            stack.extend((item, depth + 1) for item in value.values())
         elif isinstance(value, list):
-            stack.extend(value)
-    return False
+            stack.extend((item, depth + 1) for item in value)
+    return True
 
 
 def process_stripe_event(*, event: dict) -> str:

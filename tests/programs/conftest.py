@@ -3,6 +3,7 @@ import random
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from billing.models import Plan
 from programs import dispatch, tasks, welcome
@@ -87,11 +88,20 @@ def yearly(db):
     )
 
 
+def member_send_hours() -> tuple[int, int]:
+    """(Runners, Balance): 07:00 and 08:00, site time; but when the test runs between those two hours, a member
+    joining now would get Balance's first lesson today and Runners' tomorrow, and the tests count lessons a day
+    at a time: then 10:00 and 11:00, both still ahead today (the tests once failed from 07:00 to 08:00 UTC)."""
+    return (10, 11) if timezone.localtime().hour == 7 else (7, 8)
+
+
 @pytest.fixture
 def premium(monthly, yearly):
-    """Two premium programs, both granted by both plans: "Balance" (6 daily lessons), "Runners" (3)."""
-    balance = program_with_steps(6, name="Balance", slug="balance", send_hour=8)
-    runners = program_with_steps(3, name="Runners", slug="runners", send_hour=7)
+    """Two premium programs, both granted by both plans: "Balance" (6 daily lessons), "Runners" (3), sending an
+    hour apart (`member_send_hours`), Runners first."""
+    runners_hour, balance_hour = member_send_hours()
+    balance = program_with_steps(6, name="Balance", slug="balance", send_hour=balance_hour)
+    runners = program_with_steps(3, name="Runners", slug="runners", send_hour=runners_hour)
     for program in (balance, runners):
         program.plans.add(monthly, yearly)
     return balance, runners
