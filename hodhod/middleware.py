@@ -1,6 +1,11 @@
+from django.conf import settings
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import BadRequest, ValidationError
 from django.shortcuts import render
+
+from core.api import is_api_request, json_bad_request, json_not_found, json_permission_denied
+
+_API_ERROR_ANSWERS = {400: json_bad_request, 403: json_permission_denied, 404: json_not_found}
 
 
 class FriendlyMethodNotAllowedMiddleware:
@@ -16,6 +21,27 @@ class FriendlyMethodNotAllowedMiddleware:
             friendly = render(request, "405.html", status=405)
             friendly["Allow"] = response.get("Allow", "")
             return friendly
+        return response
+
+
+class ApiErrorShapeInDebugMiddleware:
+    """With DEBUG on (`make run`), Django answers an address no route matches, or a Host it refuses, with its
+    technical HTML page and never calls handler404/handler400: on /api/ the one JSON error shape instead, as
+    with DEBUG off. (Pages keep Django's debug page.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        answer = _API_ERROR_ANSWERS.get(response.status_code)
+        if (
+            settings.DEBUG
+            and answer is not None
+            and is_api_request(request)
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            return answer(request)
         return response
 
 

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "hodhod.requestlog.RequestLogMiddleware",
     "hodhod.middleware.FriendlyMethodNotAllowedMiddleware",
+    "hodhod.middleware.ApiErrorShapeInDebugMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
