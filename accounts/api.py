@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from accounts.links import request_sign_in_link
 from core.api import error_responses
+from core.email_addresses import validate_email_address
 from core.ratelimits import client_address
 
 SENT = (
@@ -17,7 +18,9 @@ SENT = (
 
 class SignInInputSerializer(serializers.Serializer):
     email = serializers.EmailField(
-        max_length=254, error_messages={"invalid": "Enter a valid email address, like name@example.com."}
+        max_length=254,
+        validators=[validate_email_address],
+        error_messages={"invalid": "Enter a valid email address, like name@example.com."},
     )
 
 

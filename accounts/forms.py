@@ -2,6 +2,8 @@
 
 from django import forms
 
+from core.email_addresses import validate_email_address
+
 EMAIL_MESSAGE = "Enter a valid email address, like name@example.com."
 
 
@@ -9,6 +11,7 @@ class SignInForm(forms.Form):
     email = forms.EmailField(
         label="Email address",
         max_length=254,
+        validators=[validate_email_address],
         error_messages={"required": EMAIL_MESSAGE, "invalid": EMAIL_MESSAGE},
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )

@@ -3,6 +3,7 @@
 from django import forms
 
 from billing.models import Plan
+from core.email_addresses import validate_email_address
 
 
 class JoinForm(forms.Form):
@@ -15,6 +16,7 @@ class JoinForm(forms.Form):
     )
     email = forms.EmailField(
         max_length=254,
+        validators=[validate_email_address],
         error_messages={"invalid": "Enter a valid email address, like name@example.com."},
         help_text="Your membership emails come here, with the link that manages your membership.",
     )

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 import stripe
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from billing.customers import customer_for_email
@@ -20,6 +19,7 @@ from billing.lifecycle import change_subscription, lock_member
 from billing.limits import take_join_slot
 from billing.models import REFERENCE_METADATA_KEY, Plan, Subscription
 from billing.plans import sync_plan
+from core.email_addresses import validate_email_address
 from core.redaction import loggable, mask_email
 from core.suppression import normalize_email
 from payments.client import get_stripe_client
@@ -44,7 +44,7 @@ def _unavailable() -> MembershipError:
 def _valid_email(email: str) -> str:
     email = normalize_email(email)
     try:
-        validate_email(email)
+        validate_email_address(email)
     except ValidationError:
         raise MembershipError("invalid_email", "Enter a valid email address, like name@example.com.") from None
     return email

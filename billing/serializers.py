@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from billing.models import Plan, Subscription
+from core.email_addresses import validate_email_address
 
 
 class PlanSerializer(serializers.ModelSerializer):
@@ -16,7 +17,9 @@ class PlanSerializer(serializers.ModelSerializer):
 
 class JoinInputSerializer(serializers.Serializer):
     email = serializers.EmailField(
-        max_length=254, error_messages={"invalid": "Enter a valid email address, like name@example.com."}
+        max_length=254,
+        validators=[validate_email_address],
+        error_messages={"invalid": "Enter a valid email address, like name@example.com."},
     )
 
 

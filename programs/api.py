@@ -7,6 +7,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from core.api import error_responses
+from core.email_addresses import validate_email_address
 from core.errors import NotFound
 from programs import enrollments, selectors, signups
 from programs.models import Enrollment, Program
@@ -27,7 +28,7 @@ class ProgramSerializer(serializers.ModelSerializer):
 
 
 class SignupInput(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = serializers.EmailField(max_length=254, validators=[validate_email_address])
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     timezone = serializers.CharField(
         max_length=64,

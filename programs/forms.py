@@ -2,6 +2,7 @@
 
 from django import forms
 
+from core.email_addresses import validate_email_address
 from programs.validators import SEND_HOUR_MESSAGE, validate_send_hour, validate_time_zone
 
 # A send hour as people read it: 19 is "19:00".
@@ -41,7 +42,7 @@ class SendTimeForm(FirstErrorMixin, forms.Form):
 class JoinForm(FirstErrorMixin, forms.Form):
     """The join page of a free program: what the signup API takes, as a form."""
 
-    email = forms.EmailField(label="Email address", max_length=254)
+    email = forms.EmailField(label="Email address", max_length=254, validators=[validate_email_address])
     name = forms.CharField(label="Your first name (optional)", max_length=200, required=False)
     timezone = forms.CharField(
         label="Your time zone",

@@ -15,11 +15,11 @@ from decimal import Decimal
 import stripe
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
+from core.email_addresses import validate_email_address
 from core.redaction import loggable, mask_email
 from payments.client import as_dict, get_stripe_client
 from payments.money import is_payable_amount, to_minor_units
@@ -213,7 +213,7 @@ def start_checkout(
     """
     email = (email or "").strip()
     try:
-        validate_email(email)
+        validate_email_address(email)
     except ValidationError:
         raise CheckoutError("invalid_email", "Enter a valid email address, like name@example.com.") from None
     country = checkout_country(country)

@@ -3,6 +3,7 @@ the cart service decides what is allowed (stock, line limits) and says why not."
 
 from django import forms
 
+from core.email_addresses import validate_email_address
 from shop.models import CartLine
 from shop.shipping import country_choices
 
@@ -54,6 +55,7 @@ class CheckoutForm(forms.Form):
     email = forms.EmailField(
         label="Email address",
         max_length=254,
+        validators=[validate_email_address],
         help_text="For your receipt, the order-status link and the exercise emails.",
         error_messages={
             "required": "Enter your email address so we can send your receipt.",

@@ -6,6 +6,7 @@ from django.templatetags.static import static
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.email_addresses import validate_email_address
 from shop.carts import cart_currency, cart_item_count, cart_total
 from shop.models import Cart, CartLine, Order, OrderLine, Product
 
@@ -111,7 +112,9 @@ class CartLineUpdateSerializer(serializers.Serializer):
 
 class CheckoutInputSerializer(serializers.Serializer):
     email = serializers.EmailField(
-        max_length=254, error_messages={"invalid": "Enter a valid email address, like name@example.com."}
+        max_length=254,
+        validators=[validate_email_address],
+        error_messages={"invalid": "Enter a valid email address, like name@example.com."},
     )
     country = serializers.CharField(
         required=False,
