@@ -93,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "hodhod.context_processors.site",
+                "hodhod.context_processors.cart_badge",
             ],
         },
     },
