@@ -8,6 +8,7 @@ delivery is answered after one INSERT, as Stripe asks of an endpoint (answer 2xx
 import json
 import logging
 import traceback
+from collections.abc import Callable
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
@@ -77,19 +78,13 @@ def process_stripe_event(*, event: dict) -> str:
     (the webhook answers non-2xx, Stripe retries; reconciliation retries too).
     """
     event_id = event["id"]
-    try:
-        with transaction.atomic():
-            stored = _store_new(event)
-            if stored is None:  # stored before: a duplicate, a retry, or a delivery racing this one
-                # The payload is read only if the event is applied again (a failed or deferred one).
-                stored = StripeEvent.objects.select_for_update().defer("payload").get(pk=event_id)
-                if stored.state in APPLIED_STATES:
-                    return "duplicate"
-            return _apply_and_record(stored)
-    except Exception as exc:
-        logger.error("applying Stripe event %s failed: %s", event_id, loggable(exc))
-        _record_failure(event)
-        raise
+
+    def stored_or_new() -> StripeEvent:
+        # Stored before: a duplicate, a retry, or a delivery racing this one. The payload is read only if the
+        # event is applied again (a failed or deferred one).
+        return _store_new(event) or StripeEvent.objects.select_for_update().defer("payload").get(pk=event_id)
+
+    return _apply_once(event_id, stored_or_new, on_failure=lambda: _record_failure(event))
 
 
 def store_stripe_event(*, event: dict) -> bool:
@@ -106,9 +101,16 @@ def apply_stored_event(*, event_id: str) -> str:
     """The worker's part: apply a stored event under its row lock, in one transaction with its effects; a no-op
     ("duplicate") for one applied already (a task delivered twice, or a duplicate delivery queued it again).
     A failure rolls back, leaves the event `failed` with its error, and re-raises (the task retries)."""
+    locked = StripeEvent.objects.select_for_update()
+    return _apply_once(event_id, lambda: locked.filter(pk=event_id).first(), on_failure=lambda: _mark_failed(event_id))
+
+
+def _apply_once(event_id: str, locked_event: Callable[[], StripeEvent | None], on_failure: Callable[[], None]) -> str:
+    """In one transaction: the event row, locked (`locked_event`), applied unless it was before; on a failure
+    the effects roll back, `on_failure` records it, and the exception goes on."""
     try:
         with transaction.atomic():
-            stored = StripeEvent.objects.select_for_update().filter(pk=event_id).first()
+            stored = locked_event()
             if stored is None:
                 return "missing"
             if stored.state in APPLIED_STATES:
@@ -116,7 +118,7 @@ def apply_stored_event(*, event_id: str) -> str:
             return _apply_and_record(stored)
     except Exception as exc:
         logger.error("applying Stripe event %s failed: %s", event_id, loggable(exc))
-        _mark_failed(event_id)
+        on_failure()
         raise
 
 
