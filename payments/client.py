@@ -43,12 +43,25 @@ def verify_signature(payload: bytes, sig_header: str) -> None:
 
 
 def as_dict(obj) -> dict:
-    """A Stripe object (or an event's plain dict) as a plain dict."""
+    """A Stripe object (or an event's plain dict) as a plain dict, without NUL characters (`without_nul`)."""
     if obj is None:
         return {}
     if isinstance(obj, stripe.StripeObject):
-        return obj.to_dict()
-    return dict(obj)
+        return without_nul(obj.to_dict())
+    return without_nul(dict(obj))
+
+
+def without_nul(value):
+    """`value` with every NUL character taken out of its strings and keys (dicts and lists copied).
+    PostgreSQL stores no NUL, in text or in jsonb, and a payer can type one into an address on Stripe's page.
+    Recursive: for Stripe's answers and verified events, which nest a few levels (payments.events.MAX_DEPTH)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    return value
 
 
 def id_of(value) -> str:

@@ -16,7 +16,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from core.redaction import loggable
-from payments.client import id_of, verify_signature
+from payments.client import id_of, verify_signature, without_nul
 from payments.models import StripeEvent
 from payments.registry import combined_state, handlers_for
 
@@ -40,33 +40,30 @@ def verify_stripe_event(*, payload: bytes, sig_header: str) -> dict:
         raise ValueError("not a Stripe event")
     if not isinstance(data.get("data"), dict):
         raise ValueError("not a Stripe event")
-    # Stripe's ids and types are short; PostgreSQL stores no NUL, in text or in jsonb. JSON can only carry a NUL
-    # as the escape \u0000, so a body without that text needs no walk. Nor can a body with fewer brackets than
-    # MAX_DEPTH nest deeper: a real event nests a few levels, and one nested hundreds deep would take storing it
-    # (json.dumps, recursive) to Python's recursion limit.
-    if len(data["id"]) > 255 or len(data["type"]) > 100:
+    # A real event nests a few levels; one nested hundreds deep would take storing it (json.dumps, recursive) to
+    # Python's recursion limit. A body with fewer brackets than MAX_DEPTH cannot nest deeper: no walk.
+    if payload.count(b"{") + payload.count(b"[") > MAX_DEPTH and _deeper_than(data, MAX_DEPTH):
         raise ValueError("not a Stripe event")
-    deep = payload.count(b"{") + payload.count(b"[") > MAX_DEPTH
-    if (deep or b"\\u0000" in payload) and not _storable(data):
+    # PostgreSQL stores no NUL (text or jsonb), and a payer can type one into an address on Stripe's page: taken
+    # out, as from Stripe's API answers (payments.client.as_dict). JSON carries a NUL only as the escape \u0000.
+    if b"\\u0000" in payload:
+        data = without_nul(data)
+    if len(data["id"]) > 255 or len(data["type"]) > 100 or not data["id"]:  # Stripe's ids and types are short
         raise ValueError("not a Stripe event")
     return data
 
 
-def _storable(value) -> bool:
-    """No NUL in any string or key, and nested at most MAX_DEPTH deep."""
+def _deeper_than(value, limit: int) -> bool:
     stack = [(value, 0)]  # a loop, not recursion: a body nested 900 deep parses, and must not crash here
     while stack:
         value, depth = stack.pop()
-        if isinstance(value, str) and "\x00" in value:
-            return False
-        if isinstance(value, dict | list) and depth >= MAX_DEPTH:
-            return False
+        if isinstance(value, dict | list) and depth >= limit:
+            return True
         if isinstance(value, dict):
-            stack.extend((key, depth) for key in value)
             stack.extend((item, depth + 1) for item in value.values())
         elif isinstance(value, list):
             stack.extend((item, depth + 1) for item in value)
-    return True
+    return False
 
 
 def process_stripe_event(*, event: dict) -> str:

@@ -332,8 +332,9 @@ def _post_signed(client, payload: bytes, secret: str):
 
 
 def test_webhook_signed_bodies_that_are_not_events(client, settings, world):
-    """Only Stripe can sign; still, a signed body that is not a sane event (not JSON, nested past the parser,
-    an id or type too long for its column, a NUL byte PostgreSQL cannot store) is a 400, not a 500."""
+    """Only Stripe can sign; still, a signed body that is not a sane event (not JSON, nested past the parser or
+    past any real event, an id or type too long for its column) is a 400, and one carrying NUL characters, which
+    PostgreSQL cannot store, is applied without them: never a 500."""
     order = world["order"]
     events = [
         b"not json",

@@ -6,7 +6,7 @@ from django.core.cache import cache
 
 from payments.client import get_stripe_client
 from shop.models import Order
-from tests.shop.conftest import checkout
+from tests.shop.conftest import checkout, post_event
 
 pytestmark = pytest.mark.django_db
 
@@ -80,3 +80,35 @@ def test_issue10_item3_stripe_lookups_are_limited_per_client(client, stripe_api,
     assert session_calls(stripe_api) == before + 3
     success(client, result.session_id, "198.51.100.9")  # another client is not affected
     assert session_calls(stripe_api) == before + 4
+
+
+def test_a_nul_typed_into_the_address_on_stripes_page_does_not_stop_the_order_being_paid(
+    client, stripe_api, foosfoot, clean_cache
+):
+    """Found by probing the demo: a city typed with a NUL in it on the hosted page. PostgreSQL stores no NUL (not in
+    text, not in jsonb): what comes back from Stripe's API is kept without them, and the success page (and
+    reconciliation, which asks the same way) pays the order."""
+    order = checkout(foosfoot).order
+    address = {"line1": "350 Fifth\x00 Avenue", "city": "New\x00York", "postal_code": "10118", "country": "US"}
+    stripe_api.complete_session(order.checkout_session_id, "paid", name="Dana\x00 Walker", address=address,
+                                send_webhook=False)  # fmt: skip
+    response = success(client, order.checkout_session_id)
+    assert response.status_code == 200
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    assert order.customer_name == "Dana Walker"
+    assert order.shipping_address["city"] == "NewYork" and order.shipping_address["line1"] == "350 Fifth Avenue"
+
+
+def test_a_nul_typed_into_the_address_reaches_the_webhook_too_and_the_order_is_paid(
+    client, stripe_api, foosfoot, django_capture_on_commit_callbacks
+):
+    order = checkout(foosfoot).order
+    address = {"line1": "350 Fifth Avenue", "city": "New\x00York", "postal_code": "10118", "country": "US"}
+    session = stripe_api.complete_session(order.checkout_session_id, "paid", address=address, send_webhook=False)
+    event = stripe_api.build_event("checkout.session.completed", session)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_event(client, stripe_api, event)
+    assert (response.status_code, response.json()["outcome"]) == (200, "processed")  # once refused: a 400, for days
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID and order.shipping_address["city"] == "NewYork"
