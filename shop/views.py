@@ -240,7 +240,11 @@ def checkout_cancel(request: HttpRequest) -> HttpResponse:
         if token and session_cart_id
         else None
     )
-    if checked_out is not None and checked_out.order.status == Order.Status.PENDING_PAYMENT:
+    if checked_out is not None and checked_out.order.status != Order.Status.PENDING_PAYMENT:
+        # Paid after all (the back button from Stripe's page, or paid in another tab), or already cancelled:
+        # the order page says what happened, not "nothing was charged".
+        return redirect(checked_out.order.get_absolute_url())
+    if checked_out is not None:
         order = checked_out.order
         lines = [(line.product, line.quantity) for line in checked_out.lines.select_related("product")]
         try:

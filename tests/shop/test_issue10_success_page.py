@@ -3,6 +3,7 @@ and at most a few times a minute per client."""
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 
 from payments.client import get_stripe_client
 from shop.models import Order
@@ -112,3 +113,23 @@ def test_a_nul_typed_into_the_address_reaches_the_webhook_too_and_the_order_is_p
     assert (response.status_code, response.json()["outcome"]) == (200, "processed")  # once refused: a 400, for days
     order.refresh_from_db()
     assert order.status == Order.Status.PAID and order.shipping_address["city"] == "NewYork"
+
+
+def test_the_cancel_link_of_an_order_paid_meanwhile_leads_to_the_order_page(client, stripe_api, foosfoot):
+    """Found by probing the demo: back from Stripe's page by its cancel link after paying (the back button, or
+    another tab), the buyer was told "Nothing was charged"; now they see their paid order."""
+    assert client.post(f"/shop/{foosfoot.slug}/", {"quantity": 1}).status_code == 302
+    assert client.post("/checkout/", {"email": "dana@example.com"}).status_code == 303
+    order = Order.objects.get()
+    stripe_api.complete_session(order.checkout_session_id, "paid", send_webhook=False)
+    assert success(client, order.checkout_session_id).status_code == 200  # it asks Stripe: paid
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+
+    response = client.get("/checkout/cancel/", {"order": order.token})
+    assert (response.status_code, response["Location"]) == (302, order.get_absolute_url())
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    # A browser that is not the buyer's learns nothing of the order, and is not told that nothing was charged.
+    other = Client().get("/checkout/cancel/", {"order": order.token}).content.decode()
+    assert "Nothing was charged" not in other and "If you did pay" in other
