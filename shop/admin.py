@@ -26,7 +26,7 @@ from shop.admin_inlines import (
     RefundInline,
     zoned_time,
 )
-from shop.admin_stock import ProductAdminForm, save_product_edit
+from shop.admin_stock import ProductAdminForm, ProductGone, save_product_edit
 from shop.display import format_money
 from shop.exports import write_orders_csv
 from shop.models import Cart, Order, OrderEmail, Product
@@ -78,6 +78,12 @@ class ProductAdmin(admin.ModelAdmin):
             (name, {"fields": [*opts["fields"], "stock_seen"]}) if name == "Stock" else (name, opts)
             for name, opts in self.fieldsets
         ]
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ProductGone:  # deleted by someone else while this form was open; the save rolled back
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
 
     def save_model(self, request, obj, form, change):
         if not change:

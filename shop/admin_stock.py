@@ -67,6 +67,10 @@ class StockEdit:
         )
 
 
+class ProductGone(Exception):
+    """The product was deleted while staff had its change form open: nothing to save it to."""
+
+
 class StockBelowZero(ValueError):
     def __init__(self, edit: StockEdit):
         super().__init__(edit.refusal())
@@ -82,14 +86,17 @@ def stock_now(*, product_id: int, lock: bool) -> int | None:
 @transaction.atomic
 def save_product_edit(*, product: Product, changed: Iterable[str], stock_seen: int | None) -> StockEdit | None:
     """Write only the fields staff changed (`changed`, form field names). A changed stock is applied as staff's
-    change to the stock under the row lock now; StockBelowZero if that would take it below zero. The edit as
+    change to the stock under the row lock now; StockBelowZero if that would take it below zero, ProductGone if
+    the product was deleted meanwhile. The edit as
     seen against the stock now, or None for a form without `stock_seen` (the stock is then saved as typed)."""
     fields = [name for name in changed if name in PRODUCT_FIELDS]
     edit = None
     if stock_seen is not None:
         now = stock_now(product_id=product.pk, lock="stock" in fields)
+        if now is None:
+            raise ProductGone(product.pk)
         typed = product.stock if "stock" in fields else stock_seen
-        edit = StockEdit(seen=stock_seen, typed=typed, now=now if now is not None else stock_seen)
+        edit = StockEdit(seen=stock_seen, typed=typed, now=now)
         if edit.result < 0:
             raise StockBelowZero(edit)
         product.stock = edit.result

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.db.models.signals import pre_save
 from django.utils import timezone
 
+from shop.admin import ProductAdmin
 from shop.carts import add_to_cart, create_cart
 from shop.checkout import reserve_cart
 from shop.models import Product
@@ -252,3 +253,25 @@ def test_the_lists_editable_columns_write_only_themselves(admin_client, mat):
     saved = row(mat)
     assert (saved.position, saved.stock, saved.reserved) == (3, 38, 2)
     assert last_history(mat) == "Changed Position."
+
+
+@pytest.mark.parametrize("changes", [{"price": "32.00"}, {"stock": "50"}])
+def test_a_product_deleted_while_its_form_was_open_is_said_not_a_500(admin_client, mat, monkeypatch, changes):
+    """Another staff member deletes the product after this save loaded it (the narrowest window: inside the save's
+    own request): the save changes nothing and staff are told, as the admin does for a product gone earlier. (The
+    delete is made here on the test's one connection, inside the save's transaction, so the save's rollback
+    brings the row back: what matters is the answer, and that nothing was written.)"""
+    form = open_form(admin_client, mat)
+    loaded = ProductAdmin.get_object
+
+    def load_then_lose(self, request, object_id, from_field=None):
+        product = loaded(self, request, object_id, from_field)
+        Product.objects.filter(pk=mat.pk).delete()
+        return product
+
+    monkeypatch.setattr(ProductAdmin, "get_object", load_then_lose)
+    response = admin_client.post(change_url(mat), {**form, **changes})
+    assert (response.status_code, response["Location"]) == (302, "/admin/")
+    assert any("doesn’t exist" in notice for notice in notices(response)), notices(response)
+    assert (row(mat).price, row(mat).stock) == (Decimal("30.00"), 40)
+    assert not LogEntry.objects.filter(object_id=str(mat.pk), action_flag=2).exists()  # no "changed" history
