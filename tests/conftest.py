@@ -4,6 +4,8 @@ database), Redis, the Stripe emulator, an SMTP sink, a Celery worker.
 Each kind of fixture lives in its own module under tests/fixtures/.
 """
 
+from types import SimpleNamespace
+
 import pytest
 
 pytest_plugins = [
@@ -37,3 +39,18 @@ def _stripe_events_applied_in_the_request(settings):
     the request: the same `payments.events` code, run before the answer. tests/payments/test_issue16_webhook_worker.py
     runs the worker mode end to end on a real worker."""
     settings.STRIPE_WEBHOOK_APPLY = "request"
+
+
+@pytest.fixture
+def stock_seconds_pass(monkeypatch):
+    """stock_seconds_pass(): the local-memory cache's clock (only the cache's) moves on by STOCK_SECONDS, the
+    longest a page cache keeps stock or a content version: whatever was cached before has expired."""
+    from django.core.cache.backends import locmem
+
+    from shop.page_cache import STOCK_SECONDS
+
+    def move_on() -> None:
+        now = locmem.time.time
+        monkeypatch.setattr(locmem, "time", SimpleNamespace(time=lambda: now() + STOCK_SECONDS))
+
+    return move_on

@@ -1,14 +1,11 @@
 """ETag / Last-Modified and 304 answers on article pages and the API."""
 
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
-from django.core.cache.backends import locmem
 from django.utils import timezone
 
 from content.models import Article
-from shop.page_cache import STOCK_SECONDS
 from tests.factories import ArticleFactory, FaqEntryFactory
 
 pytestmark = pytest.mark.django_db
@@ -62,24 +59,22 @@ def test_unpublished_article_does_not_answer_304(client):
     assert client.get("/blog/cond/", headers={"If-None-Match": etag}).status_code == 404
 
 
-def test_issue16_an_article_unpublished_without_a_save_is_gone_within_the_stated_staleness(client, monkeypatch):
+def test_issue16_an_article_unpublished_without_a_save_is_gone_within_the_stated_staleness(client, stock_seconds_pass):
     """The article's version is cached for at most STOCK_SECONDS (no query on a hit); a change no signal sees
     (a raw UPDATE, or a scheduled article reaching its time) shows once that has passed."""
     article = ArticleFactory(slug="cond")
     etag = client.get("/blog/cond/")["ETag"]
     Article.objects.filter(pk=article.pk).update(status=Article.Status.DRAFT)
     assert client.get("/blog/cond/", headers={"If-None-Match": etag}).status_code == 304  # younger than 5 s
-    real = locmem.time.time
-    monkeypatch.setattr(locmem, "time", SimpleNamespace(time=lambda: real() + STOCK_SECONDS))
+    stock_seconds_pass()
     assert client.get("/blog/cond/", headers={"If-None-Match": etag}).status_code == 404
 
 
-def test_issue16_a_scheduled_article_goes_live_within_the_stated_staleness(client, monkeypatch):
+def test_issue16_a_scheduled_article_goes_live_within_the_stated_staleness(client, stock_seconds_pass):
     article = ArticleFactory(slug="soon", published_at=timezone.now() + timedelta(seconds=2))
     assert client.get("/blog/soon/").status_code == 404
     Article.objects.filter(pk=article.pk).update(published_at=timezone.now() - timedelta(seconds=1))  # its time
-    real = locmem.time.time
-    monkeypatch.setattr(locmem, "time", SimpleNamespace(time=lambda: real() + STOCK_SECONDS))
+    stock_seconds_pass()
     assert client.get("/blog/soon/").status_code == 200
 
 

@@ -2,23 +2,14 @@
 (a raw UPDATE, a scheduled time reached) shows within STOCK_SECONDS, the version's own cache."""
 
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
-from django.core.cache.backends import locmem
 from django.utils import timezone
 
 from content.models import Article
-from shop.page_cache import STOCK_SECONDS
 from tests.factories import ArticleFactory, FaqCategoryFactory, FaqEntryFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def later_by(monkeypatch, seconds: float) -> None:
-    """The cache's clock (only the cache's) moves on by `seconds`."""
-    real = locmem.time.time
-    monkeypatch.setattr(locmem, "time", SimpleNamespace(time=lambda: real() + seconds))
 
 
 @pytest.mark.parametrize("url", ["/blog/", "/blog/tag/t/", "/faq/", "/blog/a/"])
@@ -35,7 +26,7 @@ def test_an_unchanged_page_costs_no_query_but_a_tags_row(client, url, django_ass
 
 
 @pytest.mark.parametrize("change", ["new", "retitled", "unpublished", "deleted", "went_live", "tag_renamed"])
-def test_blog_lists_follow_every_change(client, change, monkeypatch):
+def test_blog_lists_follow_every_change(client, change, stock_seconds_pass):
     tag = TagFactory(slug="t", name="Old tag")
     article = ArticleFactory(slug="a", title="Old title", summary="Summary of A", tags=[tag])
     later = ArticleFactory(slug="later", title="Later one", tags=[tag], published_at=timezone.now() + timedelta(days=1))
@@ -60,7 +51,7 @@ def test_blog_lists_follow_every_change(client, change, monkeypatch):
     elif change == "went_live":
         Article.objects.filter(pk=later.pk).update(published_at=timezone.now() - timedelta(seconds=1))
         expect_in = "Later one"
-        later_by(monkeypatch, STOCK_SECONDS)  # no signal: shows once the cached version is gone
+        stock_seconds_pass()  # no signal: shows once the cached version is gone
     else:
         tag.name = "New tag"
         tag.save()
@@ -130,7 +121,7 @@ def test_an_unchanged_api_answer_costs_one_query(api_client, url, django_assert_
     assert again.json() == first.json()
 
 
-def test_api_answers_follow_edits(api_client, monkeypatch):
+def test_api_answers_follow_edits(api_client, stock_seconds_pass):
     tag = TagFactory(slug="t", name="Old tag")
     article = ArticleFactory(slug="a", title="Old title", tags=[tag])
     entry = FaqEntryFactory(articles=[article], question="Old question?")
@@ -148,7 +139,7 @@ def test_api_answers_follow_edits(api_client, monkeypatch):
     assert all(before[url] != after[url] for url in urls)
 
     Article.objects.filter(pk=article.pk).update(status=Article.Status.DRAFT)  # no signal
-    later_by(monkeypatch, STOCK_SECONDS)
+    stock_seconds_pass()
     assert api_client.get("/api/articles/").json()["count"] == 0
     assert api_client.get("/api/articles/a/").status_code == 404
 

@@ -2,17 +2,14 @@
 `published_at` they appear by themselves (the queryset filters by time)."""
 
 from datetime import timedelta
-from types import SimpleNamespace
 from xml.etree import ElementTree
 
 import feedparser
 import pytest
 from django.contrib.auth.models import Permission
-from django.core.cache.backends import locmem
 from django.utils import timezone
 
 from content.models import Article
-from shop.page_cache import STOCK_SECONDS
 from tests.factories import TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -51,14 +48,13 @@ def test_drafts_and_scheduled_articles_are_on_no_public_surface(client, live_art
         assert client.get(f"/api/articles/{slug}/").status_code == 404
 
 
-def test_scheduled_article_appears_at_its_time_without_any_job(client, scheduled_article, monkeypatch):
+def test_scheduled_article_appears_at_its_time_without_any_job(client, scheduled_article, stock_seconds_pass):
     assert client.get("/blog/scheduled-article/").status_code == 404
 
     # Time passes: the scheduled moment is now in the past. No task runs, no row changes state.
     Article.objects.filter(pk=scheduled_article.pk).update(published_at=timezone.now() - timedelta(seconds=1))
     # The article page caches its version for at most STOCK_SECONDS: it shows within that of its time.
-    real = locmem.time.time
-    monkeypatch.setattr(locmem, "time", SimpleNamespace(time=lambda: real() + STOCK_SECONDS))
+    stock_seconds_pass()
 
     assert client.get("/blog/scheduled-article/").status_code == 200
     assert client.get("/api/articles/scheduled-article/").status_code == 200

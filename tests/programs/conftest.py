@@ -3,6 +3,8 @@ import random
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from billing.models import Plan
@@ -16,6 +18,14 @@ from tests.factories import OrderFactory, OrderLineFactory, ProductFactory, prog
 
 def utc(*args) -> dt.datetime:
     return dt.datetime(*args, tzinfo=dt.UTC)
+
+
+def signed_in_staff(client, username: str, codenames: list[str]):
+    """`client` signed in as a staff user holding these programs permissions (codenames), and no others."""
+    user = get_user_model().objects.create_user(username, f"{username}@hodhod.example", "pw-123-secret", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="programs", codename__in=codenames))
+    client.force_login(user)
+    return client
 
 
 @pytest.fixture

@@ -7,30 +7,21 @@ Item 10: the lesson preview pages need the step's view permission; sending a tes
 
 import pytest
 from django.contrib import admin
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 
 from programs import enrollments
 from programs.models import Delivery, Enrollment
 from tests.factories import program_with_steps
-from tests.programs.conftest import utc
+from tests.programs.conftest import signed_in_staff, utc
 
 pytestmark = pytest.mark.django_db
 
 PROGRAMS_MODELS = ["program", "step", "enrollment", "delivery"]
 
 
-def _staff(client, username: str, codenames: list[str]):
-    user = get_user_model().objects.create_user(username, f"{username}@hodhod.example", "pw-123-secret", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="programs", codename__in=codenames))
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def viewer(client):
     """Staff who may look at every programs model and change none."""
-    return _staff(client, "viewer", [f"view_{model}" for model in PROGRAMS_MODELS])
+    return signed_in_staff(client, "viewer", [f"view_{model}" for model in PROGRAMS_MODELS])
 
 
 @pytest.fixture
@@ -95,7 +86,7 @@ def test_issue10_item1_view_only_staff_cannot_delete_through_an_action(viewer, e
 
 
 def test_issue10_item1_staff_who_may_change_enrollments_still_run_the_actions(client, enrollment):
-    editor = _staff(client, "editor", ["view_enrollment", "change_enrollment"])
+    editor = signed_in_staff(client, "editor", ["view_enrollment", "change_enrollment"])
     assert _run_action(editor, "enrollment", "pause_selected", [enrollment.pk]).status_code == 302
     enrollment.refresh_from_db()
     assert enrollment.status == Enrollment.Status.PAUSED
@@ -110,14 +101,14 @@ def step():
 
 
 def test_issue10_item10_preview_pages_need_the_view_permission(client, step):
-    stranger = _staff(client, "stranger", ["view_enrollment"])
+    stranger = signed_in_staff(client, "stranger", ["view_enrollment"])
     assert stranger.get(f"/admin/programs/step/{step.pk}/preview/").status_code == 403
     html = stranger.get(f"/admin/programs/step/{step.pk}/preview/html/")
     assert html.status_code == 403 and b"10 slow points" not in html.content
 
 
 def test_issue10_item10_preview_pages_open_with_the_view_permission(client, step):
-    reader = _staff(client, "reader", ["view_step"])
+    reader = signed_in_staff(client, "reader", ["view_step"])
     page = reader.get(f"/admin/programs/step/{step.pk}/preview/")
     assert page.status_code == 200 and b"10 slow points" in page.content
     assert b"send-test" not in page.content  # no button for what they may not do
@@ -126,14 +117,14 @@ def test_issue10_item10_preview_pages_open_with_the_view_permission(client, step
 
 @pytest.mark.parametrize("codenames", [[], ["view_step"], ["view_program", "change_program"]])
 def test_issue10_item10_send_test_needs_the_change_permission(client, step, mailbox, codenames):
-    staff = _staff(client, "staff", codenames)
+    staff = signed_in_staff(client, "staff", codenames)
     assert staff.post(f"/admin/programs/step/{step.pk}/send-test/").status_code == 403
     assert staff.get(f"/admin/programs/step/{step.pk}/send-test/").status_code == 403
     assert len(mailbox) == 0
 
 
 def test_issue10_item10_send_test_works_with_the_change_permission(client, step, mailbox):
-    editor = _staff(client, "editor", ["view_step", "change_step"])
+    editor = signed_in_staff(client, "editor", ["view_step", "change_step"])
     assert b"send-test" in editor.get(f"/admin/programs/step/{step.pk}/preview/").content
     assert editor.post(f"/admin/programs/step/{step.pk}/send-test/").status_code == 302
     (message,) = mailbox.wait_for(1)

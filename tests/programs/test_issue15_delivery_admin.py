@@ -9,35 +9,27 @@ import datetime as dt
 from urllib.parse import urlencode
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from programs.models import Delivery, Enrollment
 from tests.factories import DeliveryFactory, EnrollmentFactory, ProgramFactory, StepFactory
+from tests.programs.conftest import signed_in_staff
 
 pytestmark = pytest.mark.django_db
 LIST = "/admin/programs/delivery/"
 T0 = dt.datetime(2026, 3, 3, 7, 0, tzinfo=dt.UTC)
 
 
-def _staff(client, username: str, codenames: list[str]):
-    user = get_user_model().objects.create_user(username, f"{username}@hodhod.example", "pw-123-secret", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="programs", codename__in=codenames))
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def viewer(client):
-    return _staff(client, "viewer", ["view_delivery", "view_enrollment"])
+    return signed_in_staff(client, "viewer", ["view_delivery", "view_enrollment"])
 
 
 @pytest.fixture
 def changer(client):
-    return _staff(client, "changer", ["view_delivery", "change_delivery"])
+    return signed_in_staff(client, "changer", ["view_delivery", "change_delivery"])
 
 
 def _rows(client, query: str = "") -> set[int]:
@@ -131,13 +123,13 @@ def test_issue15_a_delivery_is_read_only_for_everyone(admin_client, seeded):
 def test_issue15_resending_failed_lessons_needs_the_change_permission(client, seeded):
     failed = seeded["failed"]
     picked = [failed.pk, seeded["clicked"].pk]
-    viewer = _staff(client, "viewer", ["view_delivery"])
+    viewer = signed_in_staff(client, "viewer", ["view_delivery"])
     assert 'value="resend_failed"' not in viewer.get(LIST).content.decode()  # not offered
     viewer.post(LIST, {"action": "resend_failed", "_selected_action": picked})
     failed.refresh_from_db()
     assert failed.status == Delivery.Status.FAILED and failed.attempts == 3
 
-    changer = _staff(client, "changer", ["view_delivery", "change_delivery"])
+    changer = signed_in_staff(client, "changer", ["view_delivery", "change_delivery"])
     assert 'value="resend_failed"' in changer.get(LIST).content.decode()
     response = changer.post(LIST, {"action": "resend_failed", "_selected_action": picked}, follow=True)
     assert "1 failed lesson(s) will be sent on the next pass." in response.content.decode()

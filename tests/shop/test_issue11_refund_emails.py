@@ -7,7 +7,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Permission, User
 from django.db import IntegrityError
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -18,28 +17,8 @@ from shop.models import Order, OrderEmail, Refund
 from shop.reconciliation import reconcile_pending_orders
 from shop.refunds import refund_order
 from shop.staff import mark_shipped
-from tests.shop.conftest import checkout
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def manager():
-    user = User.objects.create_user("manager", password="pw-for-tests-only", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(codename__in=["view_order", "change_order", "refund_order"]))
-    return User.objects.get(pk=user.pk)
-
-
-@pytest.fixture
-def paid(stripe_api, foosfoot, mailbox, django_capture_on_commit_callbacks):
-    """A paid order of 59.00 USD, its confirmation already in the mailbox (then cleared)."""
-    result = checkout(foosfoot)
-    session = stripe_api.complete_session(result.session_id, "paid", send_webhook=False)
-    with django_capture_on_commit_callbacks(execute=True):
-        process_stripe_event(event=stripe_api.build_event("checkout.session.completed", session))
-    mailbox.wait_for(1)
-    mailbox.clear()
-    return Order.objects.get(pk=result.order.pk)
 
 
 def refund_emails(mailbox) -> list:

@@ -9,10 +9,9 @@ import urllib.request
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 
 from payments.client import get_stripe_client
-from payments.events import process_stripe_event
 from payments.models import StripeEvent
 from shop.models import Order, OrderEmail, OrderEvent, Refund
 from shop.orders import IllegalTransition
@@ -26,29 +25,11 @@ STAFF = "refunds@hodhod.example"
 FAILURE_EVENTS = ("charge.refund.updated", "refund.updated", "refund.failed")
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def staff_alerts(settings):
+    """Every test here has staff to alert (the paid order fixture, shop's conftest, needs no more)."""
     settings.STAFF_ALERT_EMAILS = [STAFF]
     settings.SITE_URL = "https://shop.hodhod.example"
-
-
-@pytest.fixture
-def manager():
-    user = User.objects.create_user("manager", password="pw-for-tests-only", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(codename__in=["view_order", "change_order", "refund_order"]))
-    return User.objects.get(pk=user.pk)
-
-
-@pytest.fixture
-def paid(stripe_api, foosfoot, mailbox, staff_alerts, django_capture_on_commit_callbacks):
-    """A paid order of 59.00 USD, its confirmation already in the mailbox (then cleared)."""
-    result = checkout(foosfoot)
-    session = stripe_api.complete_session(result.session_id, "paid", send_webhook=False)
-    with django_capture_on_commit_callbacks(execute=True):
-        process_stripe_event(event=stripe_api.build_event("checkout.session.completed", session))
-    mailbox.wait_for(1)
-    mailbox.clear()
-    return Order.objects.get(pk=result.order.pk)
 
 
 def refund(order: Order, amount: str, manager, capture) -> Refund:
