@@ -12,7 +12,7 @@ from django.utils import timezone
 from billing.history import SYSTEM, record_subscription_event
 from billing.links import portal_link
 from billing.models import MembershipEmail, Subscription
-from core.mail import MailKind, send_templated_email
+from core.mail import MAIL_TASK_RETRY, MailKind, send_templated_email
 from core.redaction import loggable, mask_email
 
 logger = logging.getLogger(__name__)
@@ -102,10 +102,7 @@ def send_recorded_email(*, email_id: int) -> bool:
 # Beside the function it retries (not in tasks.py): deliver_membership_email queues it.
 @shared_task(
     name="billing.send_membership_email",
-    autoretry_for=(OSError,),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    max_retries=8,
+    **MAIL_TASK_RETRY,
 )
 def send_membership_email_task(email_id: int) -> bool:
     return send_recorded_email(email_id=email_id)

@@ -54,6 +54,10 @@ REQUESTED_KINDS = frozenset(
         MailKind.STAFF_ALERT,
     }
 )
+# How a Celery task that sends one recorded email retries: only what the mail server's connection raised (OSError:
+# refused, reset, timed out; SMTP errors are OSErrors too), every 30 s, 1 min, 2 min … up to an hour, 8 times;
+# after that the row stays unsent for its app's reconciliation. `@shared_task(name=…, **MAIL_TASK_RETRY)`.
+MAIL_TASK_RETRY = {"autoretry_for": (OSError,), "retry_backoff": 30, "retry_backoff_max": 3600, "max_retries": 8}
 UNDELIVERABLE_TLD = "invalid"  # RFC 2606: never a real host; erasure's pseudonyms live there
 
 

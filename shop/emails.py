@@ -9,7 +9,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from core.mail import MailKind, send_templated_email
+from core.mail import MAIL_TASK_RETRY, MailKind, send_templated_email
 from core.redaction import loggable, mask_email
 from shop.display import format_money
 from shop.history import record_order_event
@@ -118,10 +118,7 @@ def _unsent_email_id(order_id: int, kind: str) -> int:
 # Beside the function it retries (not in tasks.py): deliver_order_email queues it, and tasks.py imports us.
 @shared_task(
     name="shop.send_order_email",
-    autoretry_for=(OSError,),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    max_retries=8,
+    **MAIL_TASK_RETRY,
 )
 def send_order_email_task(order_id: int, kind: str, email_id: int | None = None) -> bool:
     return send_recorded_email(email_id=email_id or _unsent_email_id(order_id, kind))

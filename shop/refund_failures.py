@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
-from core.mail import MailKind, send_templated_email
+from core.mail import MAIL_TASK_RETRY, MailKind, send_templated_email
 from core.redaction import loggable, mask_email
 from shop.display import format_money
 from shop.history import record_order_event
@@ -115,10 +115,7 @@ def send_refund_failed_alert(*, refund_id: int, failure_reason: str, to: str) ->
 
 @shared_task(
     name="shop.send_refund_failed_alert",
-    autoretry_for=(OSError,),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    max_retries=8,
+    **MAIL_TASK_RETRY,
 )
 def send_refund_failed_alert_task(refund_id: int, failure_reason: str, to: str) -> bool:
     return bool(send_refund_failed_alert(refund_id=refund_id, failure_reason=failure_reason, to=to))

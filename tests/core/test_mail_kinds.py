@@ -6,9 +6,12 @@ sign-in links and staff test sends still go, unless the address hard-bounced.
 
 import pytest
 
+from billing.emails import send_membership_email_task
 from core.mail import REQUESTED_KINDS, MailKind, send_templated_email
 from core.models import Suppression
 from core.suppression import suppress
+from shop.emails import send_order_email_task
+from shop.refund_failures import send_refund_failed_alert_task
 from tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,3 +57,11 @@ def test_issue10_item6_nothing_goes_to_an_address_that_hard_bounced(kind, mailbo
 def test_issue10_item6_the_check_is_one_query(mailbox, django_assert_num_queries):
     with django_assert_num_queries(1):
         _send(MailKind.LESSON)
+
+
+@pytest.mark.parametrize("task", [send_order_email_task, send_membership_email_task, send_refund_failed_alert_task])
+def test_every_task_that_sends_a_recorded_email_retries_a_refused_connection_with_backoff(task):
+    """core.mail.MAIL_TASK_RETRY: a mail server that is down for a while costs a delay, not the email."""
+    assert task.autoretry_for == (OSError,)
+    assert (task.retry_backoff, task.retry_backoff_max, task.max_retries) == (30, 3600, 8)
+    assert task.acks_late  # the project's default: a worker killed mid-send leaves the task queued
